@@ -1,0 +1,1 @@
+"""Reading, validating and deriving from asset files: packages, meshes, images."""

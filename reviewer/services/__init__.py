@@ -1,0 +1,1 @@
+"""Commands: each one transaction that writes its audit entry with it."""

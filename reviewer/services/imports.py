@@ -1,0 +1,146 @@
+"""Importing request packages into a library: all or nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from reviewer.assets.package import CheckedPackage, ImportLimits, PackageError, open_package
+from reviewer.storage import audit
+from reviewer.storage.library import Library
+from reviewer.storage.schema import asset_files, assets, requests, revisions, talents
+
+
+class ImportOutcome(StrEnum):
+    IMPORTED = "imported"
+    NEW_REVISION = "new revision"
+    ALREADY_IMPORTED = "already imported"
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    package: str
+    request_id: str
+    revision: int
+    outcome: ImportOutcome
+    warnings: tuple[str, ...] = ()
+
+    def summary(self) -> str:
+        if self.outcome is ImportOutcome.ALREADY_IMPORTED:
+            return f"{self.package}: {self.request_id} already imported (revision {self.revision})"
+        return f"{self.package}: {self.outcome.value} {self.request_id} revision {self.revision}"
+
+
+class ImportService:
+    def __init__(self, library: Library, limits: ImportLimits | None = None) -> None:
+        self.library = library
+        self.limits = limits or ImportLimits.from_environment()
+
+    def import_package(self, path: Path, *, actor: str = "importer") -> ImportResult:
+        """Check the package completely, then store it in one transaction.
+
+        Raises :class:`PackageError` and leaves the library untouched when anything is wrong.
+        """
+        with open_package(path, self.limits) as package:
+            return self._store(package, actor)
+
+    def _store(self, package: CheckedPackage, actor: str) -> ImportResult:
+        manifest = package.manifest
+        digest = package.content_digest
+        with self.library.write_lock(), self.library.engine.begin() as conn:
+            existing = conn.execute(
+                sa.select(requests.c.talent_id, requests.c.latest_revision).where(
+                    requests.c.id == manifest.id
+                )
+            ).first()
+            if existing is not None:
+                if existing.talent_id != manifest.talent:
+                    raise PackageError(
+                        package.name,
+                        f"request {manifest.id} belongs to talent {existing.talent_id}, "
+                        f"not {manifest.talent}",
+                        "request.json",
+                    )
+                latest_digest = conn.execute(
+                    sa.select(revisions.c.content_digest).where(
+                        revisions.c.request_id == manifest.id,
+                        revisions.c.revision == existing.latest_revision,
+                    )
+                ).scalar_one()
+                if latest_digest == digest:
+                    return ImportResult(package.name, manifest.id, existing.latest_revision,
+                                        ImportOutcome.ALREADY_IMPORTED, package.warnings)
+            # Objects first, rows after: if the process dies in between, the objects are
+            # unreferenced and the next open of the library removes them; if the rows fail,
+            # the objects this import added are removed at once.
+            added: list[str] = []
+            try:
+                for asset in package.assets:
+                    for file in (asset.file, *asset.companions):
+                        if file.sha256 not in self.library.objects:
+                            self.library.objects.put_file(file.local, expected_sha256=file.sha256)
+                            added.append(file.sha256)
+                return self._insert_rows(conn, package, existing, actor)
+            except BaseException:
+                for sha in added:
+                    self.library.objects.remove(sha)
+                raise
+
+    def _insert_rows(
+        self, conn: sa.Connection, package: CheckedPackage, existing: sa.Row | None, actor: str
+    ) -> ImportResult:
+        manifest = package.manifest
+        digest = package.content_digest
+        now = audit.utc_now()
+        if conn.execute(sa.select(talents.c.id).where(talents.c.id == manifest.talent)
+                        ).first() is None:
+            conn.execute(talents.insert().values(
+                id=manifest.talent, display_name=manifest.talent, created_at=now))
+            audit.append(conn, actor=actor, action="talent.registered",
+                         subject=f"talent:{manifest.talent}", at=now,
+                         details={"display_name": manifest.talent})
+        revision = 1 if existing is None else existing.latest_revision + 1
+        if existing is None:
+            conn.execute(requests.insert().values(
+                id=manifest.id, talent_id=manifest.talent, latest_revision=revision,
+                created_at=now))
+        else:
+            conn.execute(requests.update().where(requests.c.id == manifest.id).values(
+                latest_revision=revision))
+        use = manifest.use
+        conn.execute(revisions.insert().values(
+            request_id=manifest.id, revision=revision, content_digest=digest,
+            manifest_sha256=package.manifest_sha256,
+            manifest_json=manifest.model_dump_json(),
+            campaign=manifest.campaign, brief=manifest.brief,
+            requester_name=manifest.requester.name,
+            requester_organisation=manifest.requester.organisation,
+            requester_email=manifest.requester.email,
+            channels=[c.value for c in use.channels], territories=list(use.territories),
+            categories=list(use.categories), voice=use.voice,
+            start_date=use.start, end_date=use.end,
+            fee_amount=str(manifest.fee.amount), fee_currency=manifest.fee.currency,
+            due_date=manifest.due, imported_at=now, source_name=package.name,
+        ))
+        for position, asset in enumerate(package.assets):
+            asset_id = conn.execute(assets.insert().values(
+                request_id=manifest.id, revision=revision, position=position,
+                path=asset.entry.path, role=asset.entry.role.value, label=asset.entry.label,
+                sha256=asset.file.sha256, size=asset.file.size, media_type=asset.media_type,
+                texture_path=asset.entry.texture, triangles=asset.triangles,
+                width=asset.width, height=asset.height,
+            )).inserted_primary_key[0]
+            for comp in asset.companions:
+                conn.execute(asset_files.insert().values(
+                    asset_id=asset_id, path=comp.path, sha256=comp.sha256, size=comp.size))
+        outcome = ImportOutcome.IMPORTED if existing is None else ImportOutcome.NEW_REVISION
+        audit.append(conn, actor=actor, action="request.imported",
+                     subject=f"request:{manifest.id}", at=now, details={
+                         "revision": revision, "content_digest": digest,
+                         "package": package.name, "outcome": outcome.value,
+                         "assets": [[a.file.path, a.file.sha256] for a in package.assets],
+                     })
+        return ImportResult(package.name, manifest.id, revision, outcome, package.warnings)

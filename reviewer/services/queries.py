@@ -1,0 +1,185 @@
+"""Read-only views of the library for lists, the queue and details."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from reviewer.domain.status import DecisionState, RequestStatus, Verdict, derive_status
+from reviewer.storage.library import Library, lay_out_files
+from reviewer.storage.schema import asset_files, assets, decisions, requests, revisions, talents
+
+
+@dataclass(frozen=True, slots=True)
+class RequestSummary:
+    id: str
+    revision: int
+    talent_id: str
+    talent_name: str
+    campaign: str
+    requester: str
+    organisation: str
+    status: RequestStatus
+    channels: tuple[str, ...]
+    territories: tuple[str, ...]
+    start: dt.date
+    end: dt.date
+    fee_amount: Decimal
+    fee_currency: str
+    due: dt.date
+    asset_count: int
+    approved_until: dt.date | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "revision": self.revision,
+            "talent": self.talent_id,
+            "campaign": self.campaign,
+            "status": self.status.value,
+            "channels": list(self.channels),
+            "territories": list(self.territories),
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "fee": {"amount": str(self.fee_amount), "currency": self.fee_currency},
+            "due": self.due.isoformat(),
+            "asset_count": self.asset_count,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class AssetView:
+    id: int
+    path: str
+    role: str
+    label: str
+    sha256: str
+    size: int
+    media_type: str
+    texture_path: str | None
+    triangles: int | None
+    width: int | None
+    height: int | None
+
+
+def current_decisions(
+    conn: sa.Connection, request_ids: list[str] | None = None
+) -> dict[str, DecisionState]:
+    """The decision in force on each request's latest revision (the newest one recorded)."""
+    newest = (
+        sa.select(
+            decisions.c.request_id,
+            decisions.c.verdict,
+            decisions.c.approved_until,
+            decisions.c.revoked_at,
+            sa.func.row_number()
+            .over(partition_by=decisions.c.request_id,
+                  order_by=(decisions.c.decided_at.desc(), decisions.c.id.desc()))
+            .label("rank"),
+        )
+        .join(requests, sa.and_(requests.c.id == decisions.c.request_id,
+                                requests.c.latest_revision == decisions.c.revision))
+    )
+    if request_ids is not None:
+        newest = newest.where(decisions.c.request_id.in_(request_ids))
+    sub = newest.subquery()
+    rows = conn.execute(sa.select(sub).where(sub.c.rank == 1))
+    return {
+        row.request_id: DecisionState(Verdict(row.verdict), row.approved_until,
+                                      row.revoked_at is not None)
+        for row in rows
+    }
+
+
+def list_requests(
+    library: Library,
+    *,
+    status: RequestStatus | None = None,
+    talent_ids: list[str] | None = None,
+    organisation: str | None = None,
+    today: dt.date | None = None,
+) -> list[RequestSummary]:
+    """Every request at its latest revision, newest due date last, optionally filtered."""
+    today = today or dt.date.today()
+    asset_count = (
+        sa.select(sa.func.count()).where(assets.c.request_id == revisions.c.request_id,
+                                         assets.c.revision == revisions.c.revision)
+        .scalar_subquery()
+    )
+    query = (
+        sa.select(requests.c.id, requests.c.talent_id, talents.c.display_name, revisions,
+                  asset_count.label("asset_count"))
+        .join(talents, talents.c.id == requests.c.talent_id)
+        .join(revisions, sa.and_(revisions.c.request_id == requests.c.id,
+                                 revisions.c.revision == requests.c.latest_revision))
+        .order_by(revisions.c.due_date, requests.c.id)
+    )
+    if talent_ids is not None:
+        query = query.where(requests.c.talent_id.in_(talent_ids))
+    if organisation is not None:
+        query = query.where(revisions.c.requester_organisation == organisation)
+    with library.engine.connect() as conn:
+        rows = conn.execute(query).all()
+        states = current_decisions(conn)
+    out = []
+    for row in rows:
+        state = states.get(row.id)
+        summary = RequestSummary(
+            id=row.id, revision=row.revision, talent_id=row.talent_id,
+            talent_name=row.display_name, campaign=row.campaign, requester=row.requester_name,
+            organisation=row.requester_organisation, status=derive_status(state, today),
+            channels=tuple(row.channels), territories=tuple(row.territories),
+            start=row.start_date, end=row.end_date, fee_amount=Decimal(row.fee_amount),
+            fee_currency=row.fee_currency, due=row.due_date, asset_count=row.asset_count,
+            approved_until=state.approved_until if state else None,
+        )
+        if status is None or summary.status is status:
+            out.append(summary)
+    return out
+
+
+def request_assets(library: Library, request_id: str, revision: int | None = None
+                   ) -> list[AssetView]:
+    with library.engine.connect() as conn:
+        if revision is None:
+            revision = conn.execute(sa.select(requests.c.latest_revision).where(
+                requests.c.id == request_id)).scalar_one()
+        rows = conn.execute(
+            sa.select(assets).where(assets.c.request_id == request_id,
+                                    assets.c.revision == revision).order_by(assets.c.position)
+        ).all()
+    return [
+        AssetView(r.id, r.path, r.role, r.label, r.sha256, r.size, r.media_type, r.texture_path,
+                  r.triangles, r.width, r.height)
+        for r in rows
+    ]
+
+
+def asset_local_path(library: Library, asset: AssetView) -> Path:
+    """A path from which *asset* can be opened, its companion files beside it as packaged.
+
+    Renders are read straight from the object store; avatars are laid out under their own
+    file names, because mesh readers go by the suffix and look for MTL files and maps.
+    """
+    if asset.role == "render":
+        return library.objects.path_for(asset.sha256)
+    return _avatar_layout(library, asset) / asset.path
+
+
+def texture_local_path(library: Library, asset: AssetView) -> Path | None:
+    """The image an untextured avatar format names as its texture, laid out beside it."""
+    if asset.texture_path is None:
+        return None
+    return _avatar_layout(library, asset) / asset.texture_path
+
+
+def _avatar_layout(library: Library, asset: AssetView) -> Path:
+    with library.engine.connect() as conn:
+        companions = dict(conn.execute(
+            sa.select(asset_files.c.path, asset_files.c.sha256).where(
+                asset_files.c.asset_id == asset.id)).all())
+    return lay_out_files(library, {asset.path: asset.sha256, **companions})

@@ -1,0 +1,1 @@
+"""The library: database (SQLAlchemy Core), content-addressed objects and the audit chain."""

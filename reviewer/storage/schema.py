@@ -1,0 +1,130 @@
+"""Tables, as SQLAlchemy Core. The migrations in ``storage/migrations`` create them; this module
+describes them for queries. Keep the two in step (a test compares them)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+talents = sa.Table(
+    "talents",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("display_name", sa.String(200), nullable=False),
+    sa.Column("created_at", sa.String(32), nullable=False),
+)
+
+requests = sa.Table(
+    "requests",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("talent_id", sa.String(64), sa.ForeignKey("talents.id"), nullable=False, index=True),
+    sa.Column("latest_revision", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.String(32), nullable=False),
+)
+
+revisions = sa.Table(
+    "revisions",
+    metadata,
+    sa.Column("request_id", sa.String(64), sa.ForeignKey("requests.id"), primary_key=True),
+    sa.Column("revision", sa.Integer, primary_key=True),
+    sa.Column("content_digest", sa.String(64), nullable=False),
+    sa.Column("manifest_sha256", sa.String(64), nullable=False),
+    sa.Column("manifest_json", sa.Text, nullable=False),
+    sa.Column("campaign", sa.String(200), nullable=False),
+    sa.Column("brief", sa.Text, nullable=False),
+    sa.Column("requester_name", sa.String(200), nullable=False),
+    sa.Column("requester_organisation", sa.String(200), nullable=False, index=True),
+    sa.Column("requester_email", sa.String(254), nullable=False),
+    sa.Column("channels", sa.JSON, nullable=False),
+    sa.Column("territories", sa.JSON, nullable=False),
+    sa.Column("categories", sa.JSON, nullable=False),
+    sa.Column("voice", sa.Boolean, nullable=False),
+    sa.Column("start_date", sa.Date, nullable=False),
+    sa.Column("end_date", sa.Date, nullable=False),
+    sa.Column("fee_amount", sa.String(20), nullable=False),
+    sa.Column("fee_currency", sa.String(3), nullable=False),
+    sa.Column("due_date", sa.Date, nullable=False, index=True),
+    sa.Column("imported_at", sa.String(32), nullable=False),
+    sa.Column("source_name", sa.String(255), nullable=False),
+)
+
+assets = sa.Table(
+    "assets",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("request_id", sa.String(64), nullable=False),
+    sa.Column("revision", sa.Integer, nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("path", sa.String(1024), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("label", sa.String(200), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False, index=True),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("media_type", sa.String(64), nullable=False),
+    sa.Column("texture_path", sa.String(1024), nullable=True),
+    sa.Column("triangles", sa.BigInteger, nullable=True),
+    sa.Column("width", sa.Integer, nullable=True),
+    sa.Column("height", sa.Integer, nullable=True),
+    sa.ForeignKeyConstraint(
+        ["request_id", "revision"], ["revisions.request_id", "revisions.revision"]
+    ),
+    sa.UniqueConstraint("request_id", "revision", "path", name="uq_asset_path"),
+)
+
+# Files an avatar needs besides itself (an OBJ's MTL and maps, a glTF's buffers, a named
+# texture), stored with it so that it can be laid out again exactly as in the package.
+asset_files = sa.Table(
+    "asset_files",
+    metadata,
+    sa.Column("asset_id", sa.Integer, sa.ForeignKey("assets.id"), primary_key=True),
+    sa.Column("path", sa.String(1024), primary_key=True),
+    sa.Column("sha256", sa.String(64), nullable=False, index=True),
+    sa.Column("size", sa.BigInteger, nullable=False),
+)
+
+decisions = sa.Table(
+    "decisions",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("request_id", sa.String(64), nullable=False, index=True),
+    sa.Column("revision", sa.Integer, nullable=False),
+    sa.Column("verdict", sa.String(24), nullable=False),
+    sa.Column("decided_by", sa.String(200), nullable=False),
+    sa.Column("decided_at", sa.String(32), nullable=False),
+    sa.Column("reason", sa.Text, nullable=True),
+    sa.Column("conditions", sa.Text, nullable=True),
+    sa.Column("scope", sa.JSON, nullable=True),
+    sa.Column("approved_until", sa.Date, nullable=True),
+    sa.Column("policy_override", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("receipt_json", sa.Text, nullable=True),
+    sa.Column("revoked_at", sa.String(32), nullable=True),
+    sa.Column("revocation_json", sa.Text, nullable=True),
+    sa.ForeignKeyConstraint(
+        ["request_id", "revision"], ["revisions.request_id", "revisions.revision"]
+    ),
+)
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("at", sa.String(32), nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("subject", sa.String(200), nullable=False, index=True),
+    sa.Column("details", sa.Text, nullable=False),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+)
+
+# One row: how many entries the chain holds and the hash of the last. Written in the same
+# transaction as every entry, so deleting the newest entries is detectable.
+audit_head = sa.Table(
+    "audit_head",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("count", sa.Integer, nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+)
