@@ -99,7 +99,7 @@ def cmd_gui(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from reviewer.services.demo import build_demo_library
 
-    report = build_demo_library(_library_dir(args), progress=lambda line: print(line))
+    report = build_demo_library(_library_dir(args), progress=print)
     print(report.text())
     return EXIT_OK
 

@@ -48,31 +48,14 @@ class ImportService:
             return self._store(package, actor)
 
     def _store(self, package: CheckedPackage, actor: str) -> ImportResult:
-        manifest = package.manifest
-        digest = package.content_digest
-        with self.library.write_lock(), self.library.engine.begin() as conn:
-            existing = conn.execute(
-                sa.select(requests.c.talent_id, requests.c.latest_revision).where(
-                    requests.c.id == manifest.id
-                )
-            ).first()
-            if existing is not None:
-                if existing.talent_id != manifest.talent:
-                    raise PackageError(
-                        package.name,
-                        f"request {manifest.id} belongs to talent {existing.talent_id}, "
-                        f"not {manifest.talent}",
-                        "request.json",
-                    )
-                latest_digest = conn.execute(
-                    sa.select(revisions.c.content_digest).where(
-                        revisions.c.request_id == manifest.id,
-                        revisions.c.revision == existing.latest_revision,
-                    )
-                ).scalar_one()
-                if latest_digest == digest:
-                    return ImportResult(package.name, manifest.id, existing.latest_revision,
-                                        ImportOutcome.ALREADY_IMPORTED, package.warnings)
+        # Importers queue on the library's write lock; the database transaction itself stays
+        # short (rows only), so the app keeps reading while large files are copied in.
+        with self.library.write_lock():
+            with self.library.reader.connect() as conn:
+                existing = self._existing(conn, package)
+            if existing is not None and existing.latest_digest == package.content_digest:
+                return ImportResult(package.name, package.manifest.id, existing.latest_revision,
+                                    ImportOutcome.ALREADY_IMPORTED, package.warnings)
             # Objects first, rows after: if the process dies in between, the objects are
             # unreferenced and the next open of the library removes them; if the rows fail,
             # the objects this import added are removed at once.
@@ -83,11 +66,31 @@ class ImportService:
                         if file.sha256 not in self.library.objects:
                             self.library.objects.put_file(file.local, expected_sha256=file.sha256)
                             added.append(file.sha256)
-                return self._insert_rows(conn, package, existing, actor)
+                with self.library.engine.begin() as conn:
+                    return self._insert_rows(conn, package, existing, actor)
             except BaseException:
                 for sha in added:
                     self.library.objects.remove(sha)
                 raise
+
+    @staticmethod
+    def _existing(conn: sa.Connection, package: CheckedPackage) -> sa.Row | None:
+        manifest = package.manifest
+        existing = conn.execute(
+            sa.select(requests.c.talent_id, requests.c.latest_revision,
+                      revisions.c.content_digest.label("latest_digest"))
+            .join(revisions, sa.and_(revisions.c.request_id == requests.c.id,
+                                     revisions.c.revision == requests.c.latest_revision))
+            .where(requests.c.id == manifest.id)
+        ).first()
+        if existing is not None and existing.talent_id != manifest.talent:
+            raise PackageError(
+                package.name,
+                f"request {manifest.id} belongs to talent {existing.talent_id}, "
+                f"not {manifest.talent}",
+                "request.json",
+            )
+        return existing
 
     def _insert_rows(
         self, conn: sa.Connection, package: CheckedPackage, existing: sa.Row | None, actor: str

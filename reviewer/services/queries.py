@@ -122,7 +122,7 @@ def list_requests(
         query = query.where(requests.c.talent_id.in_(talent_ids))
     if organisation is not None:
         query = query.where(revisions.c.requester_organisation == organisation)
-    with library.engine.connect() as conn:
+    with library.reader.connect() as conn:
         rows = conn.execute(query).all()
         states = current_decisions(conn)
     out = []
@@ -144,7 +144,7 @@ def list_requests(
 
 def request_assets(library: Library, request_id: str, revision: int | None = None
                    ) -> list[AssetView]:
-    with library.engine.connect() as conn:
+    with library.reader.connect() as conn:
         if revision is None:
             revision = conn.execute(sa.select(requests.c.latest_revision).where(
                 requests.c.id == request_id)).scalar_one()
@@ -178,7 +178,7 @@ def texture_local_path(library: Library, asset: AssetView) -> Path | None:
 
 
 def _avatar_layout(library: Library, asset: AssetView) -> Path:
-    with library.engine.connect() as conn:
+    with library.reader.connect() as conn:
         companions = dict(conn.execute(
             sa.select(asset_files.c.path, asset_files.c.sha256).where(
                 asset_files.c.asset_id == asset.id)).all())

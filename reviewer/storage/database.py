@@ -27,12 +27,18 @@ def create_engine(url: str) -> sa.Engine:
             cursor.execute("PRAGMA busy_timeout=10000")
             # FULL: a commit that returned is on disk, also in WAL mode and across power loss.
             cursor.execute("PRAGMA synchronous=FULL")
+            # Readers never wait for a writer, and a writer never waits for readers. A no-op
+            # on a database that is already in WAL mode.
+            cursor.execute("PRAGMA journal_mode=WAL")
             cursor.close()
 
         @sa.event.listens_for(engine, "begin")
-        def _begin_immediate(conn):  # type: ignore[no-untyped-def]
-            # Take the write lock at BEGIN so two writers queue instead of failing mid-way.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        def _begin(conn):  # type: ignore[no-untyped-def]
+            # Writers take the lock at BEGIN, so two of them queue (busy_timeout) instead of
+            # failing when a read turns into a write. Pure readers (see `reader`) begin
+            # DEFERRED and never wait for a writer in WAL mode.
+            mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+            conn.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
 
@@ -58,8 +64,10 @@ def upgrade(engine: sa.Engine) -> None:
     """Bring the schema to the newest migration; writes nothing when it is already there."""
     if current_revision(engine) == head_revision():
         return
-    if engine.dialect.name == "sqlite":
-        with engine.connect() as conn:
-            conn.exec_driver_sql("PRAGMA journal_mode=WAL")
     with engine.begin() as conn:
         command.upgrade(alembic_config(conn), "head")
+
+
+def reader(engine: sa.Engine) -> sa.Engine:
+    """The same engine for read-only work: never takes the write lock."""
+    return engine.execution_options(sqlite_begin="DEFERRED")

@@ -39,6 +39,7 @@ class Library:
     def __init__(self, root: Path, engine: sa.Engine) -> None:
         self.root = root
         self.engine = engine
+        self.reader = database.reader(engine)
         self.objects = ObjectStore(root / "objects")
 
     @classmethod
@@ -105,7 +106,7 @@ class Library:
                 self.objects.remove(sha)
 
     def referenced_digests(self) -> set[str]:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             digests = set(conn.execute(sa.select(assets.c.sha256)).scalars())
             digests |= set(conn.execute(sa.select(asset_files.c.sha256)).scalars())
         return digests | self.extra_referenced_digests()
