@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import stat
 import tempfile
 import zipfile
@@ -31,6 +32,9 @@ from reviewer.domain.manifest import (
 
 MANIFEST_NAME = "request.json"
 _CHUNK = 1 << 20
+# Folders nested deeper than this are refused: os.walk and Path.mkdir recurse once a level,
+# so a hostile package of a thousand nested folders would crash them (RecursionError).
+MAX_FOLDER_DEPTH = 64
 
 MESH_MEDIA_TYPES = {
     ".glb": "model/gltf-binary",
@@ -58,8 +62,13 @@ class ImportLimits:
     def from_environment(cls, **overrides: int | None) -> ImportLimits:
         """Defaults, then ``$REVIEWER_MAX_*`` variables, then explicit *overrides*."""
         values: dict[str, int | float] = {}
-        for name in ("max_files", "max_total_bytes", "max_manifest_bytes", "max_image_pixels",
-                     "max_triangles"):
+        for name in (
+            "max_files",
+            "max_total_bytes",
+            "max_manifest_bytes",
+            "max_image_pixels",
+            "max_triangles",
+        ):
             env = os.environ.get(f"REVIEWER_{name.upper()}")
             if env:
                 values[name] = int(env)
@@ -75,7 +84,17 @@ class PackageError(Exception):
         self.package = package
         self.file = file
         self.reason = reason
-        super().__init__(f"{package}: {file}: {reason}" if file else f"{package}: {reason}")
+        package, reason = _one_line(package), _one_line(reason)
+        message = f"{package}: {_one_line(file)}: {reason}" if file else f"{package}: {reason}"
+        super().__init__(message)
+
+
+_LINE_BREAKING = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
+
+
+def _one_line(text: str) -> str:
+    """*text* with control characters escaped (``\\n``), so a hostile name cannot add lines."""
+    return _LINE_BREAKING.sub(lambda m: m.group().encode("unicode_escape").decode(), text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,8 +126,11 @@ class CheckedPackage:
 
     @property
     def content_digest(self) -> str:
-        return package_digest(self.manifest, {a.file.path: a.file.sha256 for a in self.assets}
-                              | {c.path: c.sha256 for a in self.assets for c in a.companions})
+        return package_digest(
+            self.manifest,
+            {a.file.path: a.file.sha256 for a in self.assets}
+            | {c.path: c.sha256 for a in self.assets for c in a.companions},
+        )
 
 
 def package_digest(manifest: Manifest, files: dict[str, str]) -> str:
@@ -134,6 +156,8 @@ def open_package(path: Path, limits: ImportLimits | None = None) -> Iterator[Che
         with tempfile.TemporaryDirectory(prefix="reviewer-import-") as tmp:
             files = _extract_zip(path, name, Path(tmp), limits)
             yield _check(name, Path(tmp), files, limits)
+    elif path.is_file() and path.suffix.lower() == ".zip":
+        raise PackageError(name, "is not a readable zip archive (damaged or cut short?)")
     elif path.exists():
         raise PackageError(name, "is neither a folder nor a .zip package")
     else:
@@ -152,6 +176,8 @@ def _list_folder(root: Path, name: str, limits: ImportLimits) -> dict[str, Path]
                 raise PackageError(name, "is a link; packages may not contain links", rel)
             if not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):
                 raise PackageError(name, "is not a regular file", rel)
+            if stat.S_ISDIR(mode) and rel.count("/") >= MAX_FOLDER_DEPTH - 1:
+                raise PackageError(name, f"lies more than {MAX_FOLDER_DEPTH} folders deep", rel)
             if stat.S_ISREG(mode):
                 files[rel] = full
                 total += full.stat().st_size
@@ -191,8 +217,11 @@ def _extract_zip(path: Path, name: str, dest: Path, limits: ImportLimits) -> dic
             try:
                 check_relative_path(rel)
             except ValueError:
-                raise PackageError(name, "lies outside the package (absolute path or '..')",
-                                   raw) from None
+                raise PackageError(
+                    name, "lies outside the package (absolute path or '..')", raw
+                ) from None
+            if rel.count("/") >= MAX_FOLDER_DEPTH:
+                raise PackageError(name, f"lies more than {MAX_FOLDER_DEPTH} folders deep", raw)
             key = rel.casefold()
             if key in seen:
                 raise PackageError(name, "appears twice in the archive", raw)
@@ -209,11 +238,25 @@ def _extract_zip(path: Path, name: str, dest: Path, limits: ImportLimits) -> dic
             ):
                 raise PackageError(
                     name,
-                    f"inflates {info.file_size / max(info.compress_size, 1):,.0f}× "
-                    "(a zip bomb?)",
+                    f"inflates {info.file_size / max(info.compress_size, 1):,.0f}× (a zip bomb?)",
                     raw,
                 )
             members.append((rel, info))
+        # Many entries of up to 1 MiB each escape the check above one by one; weigh them
+        # together too, or a 9 MB zip of 8,000 such entries fills 8 GiB of disk.
+        packed = sum(info.compress_size for _, info in members)
+        if declared > _CHUNK and declared > limits.max_compression_ratio * max(packed, 1):
+            raise PackageError(
+                name, f"inflates {declared / max(packed, 1):,.0f}× as a whole (a zip bomb?)"
+            )
+        folders = {
+            parent.as_posix().casefold()
+            for rel, _ in members
+            for parent in PurePosixPath(rel).parents
+        }
+        for rel, _ in members:
+            if rel.casefold() in folders:
+                raise PackageError(name, "is both a file and a folder in the archive", rel)
         files: dict[str, Path] = {}
         written = 0
         for rel, info in members:
@@ -225,8 +268,11 @@ def _extract_zip(path: Path, name: str, dest: Path, limits: ImportLimits) -> dic
                     while chunk := src.read(_CHUNK):
                         written += len(chunk)
                         if written > limits.max_total_bytes:
-                            raise PackageError(name, "unpacks to more than "
-                                               f"{_gib(limits.max_total_bytes)} (the size cap)")
+                            raise PackageError(
+                                name,
+                                "unpacks to more than "
+                                f"{_gib(limits.max_total_bytes)} (the size cap)",
+                            )
                         out.write(chunk)
             except (zipfile.BadZipFile, OSError, EOFError, zipfile.LargeZipFile) as exc:
                 raise PackageError(name, f"cannot be unpacked ({exc})", rel) from None
@@ -241,7 +287,8 @@ def _check(name: str, root: Path, files: dict[str, Path], limits: ImportLimits) 
     size = manifest_path.stat().st_size
     if size > limits.max_manifest_bytes:
         raise PackageError(
-            name, f"is {size:,} bytes, over the {limits.max_manifest_bytes:,}-byte limit",
+            name,
+            f"is {size:,} bytes, over the {limits.max_manifest_bytes:,}-byte limit",
             MANIFEST_NAME,
         )
     raw = manifest_path.read_bytes()
@@ -256,8 +303,11 @@ def _check(name: str, root: Path, files: dict[str, Path], limits: ImportLimits) 
     def package_file(rel: str, referer: str | None = None) -> PackageFile:
         actual = by_key.get(rel.casefold())
         if actual is None or (actual != rel and rel in files):
-            what = f"is named by {referer} but missing" if referer else \
-                "is named in the manifest but missing"
+            what = (
+                f"is named by {referer} but missing"
+                if referer
+                else "is named in the manifest but missing"
+            )
             raise PackageError(name, what, rel)
         if actual != rel:
             raise PackageError(name, f"is named as {rel!r} but the file is {actual!r}", rel)
@@ -272,13 +322,17 @@ def _check(name: str, root: Path, files: dict[str, Path], limits: ImportLimits) 
         main = package_file(entry.path)
         used.add(entry.path)
         if entry.sha256 is not None and entry.sha256 != main.sha256:
-            raise PackageError(name, f"does not match its sha256 in the manifest (is "
-                               f"{main.sha256[:12]}…, manifest says {entry.sha256[:12]}…)",
-                               entry.path)
+            raise PackageError(
+                name,
+                f"does not match its sha256 in the manifest (is "
+                f"{main.sha256[:12]}…, manifest says {entry.sha256[:12]}…)",
+                entry.path,
+            )
         if entry.role is AssetRole.RENDER:
             info = _image_info(name, main, limits)
-            checked.append(CheckedAsset(entry, main, info.media_type, (), None, info.width,
-                                        info.height))
+            checked.append(
+                CheckedAsset(entry, main, info.media_type, (), None, info.width, info.height)
+            )
             continue
         companions = _avatar_companions(name, entry, main, package_file)
         for comp in companions:
@@ -287,11 +341,12 @@ def _check(name: str, root: Path, files: dict[str, Path], limits: ImportLimits) 
                 _image_info(name, comp, limits)
         triangles = _avatar_triangles(name, main, limits)
         suffix = PurePosixPath(entry.path).suffix.lower()
-        checked.append(CheckedAsset(entry, main, MESH_MEDIA_TYPES[suffix], tuple(companions),
-                                    triangles))
+        checked.append(
+            CheckedAsset(entry, main, MESH_MEDIA_TYPES[suffix], tuple(companions), triangles)
+        )
 
     warnings = tuple(
-        f"{name}: {rel}: not named in the manifest; not stored"
+        _one_line(f"{name}: {rel}: not named in the manifest; not stored")
         for rel in sorted(set(files) - used)
     )
     return CheckedPackage(name, manifest, sha256_hex(raw), tuple(checked), warnings)

@@ -8,6 +8,7 @@ nothing of files on disk: whether a named file exists and decodes is checked by
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from decimal import Decimal
 from enum import StrEnum
@@ -18,6 +19,8 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    Strict,
+    StrictBool,
     StringConstraints,
     ValidationError,
     field_validator,
@@ -54,6 +57,8 @@ Email = Annotated[
     str, StringConstraints(pattern=r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$", max_length=254)
 ]
 Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+# Strict: an ISO date string only. Lax mode would also take a Unix timestamp (a number).
+Date = Annotated[dt.date, Strict()]
 
 
 class _Strict(BaseModel):
@@ -62,12 +67,16 @@ class _Strict(BaseModel):
 
 def check_relative_path(value: str) -> str:
     """Return *value* if it is a safe package-relative POSIX path, else raise ValueError."""
-    if not value or "\\" in value or "\x00" in value:
+    if not value or "\\" in value or any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
         raise ValueError(f"path {value!r} is not a plain relative path")
     if value.startswith("/") or re.match(r"^[A-Za-z]:", value):
         raise ValueError(f"path {value!r} is absolute")
     parts = PurePosixPath(value).parts
-    if any(part in ("..", ".") for part in parts) or value != str(PurePosixPath(*parts)):
+    if (
+        not parts
+        or any(part in ("..", ".") for part in parts)
+        or value != str(PurePosixPath(*parts))
+    ):
         raise ValueError(f"path {value!r} is not normalised or escapes the package")
     return value
 
@@ -81,10 +90,10 @@ class Requester(_Strict):
 class UseScope(_Strict):
     channels: Annotated[list[Channel], Field(min_length=1)]
     territories: Annotated[list[Territory], Field(min_length=1)]
-    start: dt.date
-    end: dt.date
+    start: Date
+    end: Date
     categories: list[Category] = Field(default_factory=list)
-    voice: bool = False
+    voice: StrictBool = False  # lax mode would read "yes", "off" or 1 as a boolean
 
     @field_validator("channels", "territories", "categories")
     @classmethod
@@ -108,7 +117,7 @@ class Fee(_Strict):
     @classmethod
     def _amount_is_text_or_number(cls, value: object) -> object:
         if isinstance(value, bool):
-            raise ValueError("must be a decimal amount such as \"1800.00\"")
+            raise ValueError('must be a decimal amount such as "1800.00"')
         return value
 
 
@@ -130,7 +139,8 @@ class AssetEntry(_Strict):
         allowed = AVATAR_SUFFIXES if self.role is AssetRole.AVATAR else RENDER_SUFFIXES
         if suffix not in allowed:
             kinds = ", ".join(sorted(allowed))
-            raise ValueError(f"{self.path}: a {self.role.value} must be one of {kinds}")
+            article = "an" if self.role is AssetRole.AVATAR else "a"
+            raise ValueError(f"{self.path}: {article} {self.role.value} must be one of {kinds}")
         if self.texture is not None:
             if self.role is not AssetRole.AVATAR or suffix not in UNTEXTURED_AVATAR_SUFFIXES:
                 raise ValueError(
@@ -150,7 +160,7 @@ class Manifest(_Strict):
     brief: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
     use: UseScope
     fee: Fee
-    due: dt.date
+    due: Date
     assets: Annotated[list[AssetEntry], Field(min_length=1, max_length=500)]
 
     @model_validator(mode="after")
@@ -178,10 +188,33 @@ def parse_manifest(raw: bytes) -> Manifest:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ManifestError(f"not UTF-8 text (byte {exc.start})") from None
+    duplicate = _first_duplicate_key(text)
+    if duplicate is not None:
+        # Parsers differ on which of two equal keys wins; refuse instead of guessing.
+        raise ManifestError(f"key {duplicate!r} appears twice in one object")
     try:
-        return Manifest.model_validate_json(text, strict=False)
+        return Manifest.model_validate_json(text)
     except ValidationError as exc:
         raise ManifestError(describe_validation_error(exc)) from None
+
+
+def _first_duplicate_key(text: str) -> str | None:
+    """The first key that an object of *text* holds twice, or None (also for invalid JSON)."""
+    found: list[str] = []
+
+    def pairs(items: list[tuple[str, object]]) -> dict[str, object]:
+        seen: set[str] = set()
+        for key, _ in items:
+            if key in seen and not found:
+                found.append(key)
+            seen.add(key)
+        return dict(items)
+
+    try:
+        json.loads(text, object_pairs_hook=pairs)
+    except (ValueError, RecursionError):
+        return None  # the schema reports it
+    return found[0] if found else None
 
 
 def describe_validation_error(exc: ValidationError) -> str:
