@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from reviewer import __version__
+from reviewer.cli_consent import CONSENT_COMMANDS, add_consent_commands
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
 STATUSES = ("pending", "changes_requested", "approved", "rejected", "revoked", "expired")
@@ -30,7 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument(
-        "--library", type=Path, metavar="DIR",
+        "--library",
+        type=Path,
+        metavar="DIR",
         help="library folder (default: $REVIEWER_LIBRARY, else the user data folder)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -40,14 +43,27 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("import", help="import request packages (folders or .zip)")
     p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
-    p.add_argument("--max-total-bytes", type=int, metavar="N",
-                   help="refuse packages larger than N bytes unpacked (default 8 GiB)")
-    p.add_argument("--max-triangles", type=int, metavar="N",
-                   help="refuse avatars with more than N triangles (default 20 million)")
+    p.add_argument(
+        "--max-total-bytes",
+        type=int,
+        metavar="N",
+        help="refuse packages larger than N bytes unpacked (default 8 GiB)",
+    )
+    p.add_argument(
+        "--max-triangles",
+        type=int,
+        metavar="N",
+        help="refuse avatars with more than N triangles (default 20 million)",
+    )
 
     p = sub.add_parser("list", help="list requests")
     p.add_argument("--status", choices=STATUSES)
     p.add_argument("--json", action="store_true", help="one JSON object per request")
+    p.add_argument(
+        "--as", dest="as_name", metavar="NAME", help="only the requests this profile may see"
+    )
+
+    add_consent_commands(sub)
 
     p = sub.add_parser("audit", help="the audit log")
     audit_sub = p.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
@@ -105,18 +121,23 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from reviewer.assets.package import ImportLimits, PackageError
+    from reviewer.assets.package import ImportLimits, PackageError, open_package
     from reviewer.services.imports import ImportService
+    from reviewer.storage.library import Library
 
     limits = ImportLimits.from_environment(
         max_total_bytes=args.max_total_bytes, max_triangles=args.max_triangles
     )
     refused = 0
-    with _open_library(args, create=True) as library:
-        service = ImportService(library, limits)
+    library: Library | None = None
+    try:
         for path in args.paths:
             try:
-                result = service.import_package(path)
+                with open_package(path, limits) as package:
+                    # The library is created only once there is something to store in it.
+                    if library is None:
+                        library = _open_library(args, create=True)
+                    result = ImportService(library, limits).store(package)
             except PackageError as exc:
                 print(f"reviewer: refused {exc}", file=sys.stderr)
                 refused += 1
@@ -124,6 +145,9 @@ def cmd_import(args: argparse.Namespace) -> int:
             for warning in result.warnings:
                 print(f"warning: {warning}", file=sys.stderr)
             print(result.summary())
+    finally:
+        if library is not None:
+            library.close()
     return EXIT_REFUSED if refused else EXIT_OK
 
 
@@ -133,15 +157,28 @@ def cmd_list(args: argparse.Namespace) -> int:
 
     with _open_library(args) as library:
         status = RequestStatus(args.status) if args.status else None
-        rows = list_requests(library, status=status)
+        filters = {}
+        if args.as_name:
+            from reviewer.cli_consent import sign_in
+            from reviewer.services.access import visible_to
+
+            filters = visible_to(sign_in(library, args.as_name).actor)
+        rows = list_requests(library, status=status, **filters)
     if args.json:
         for row in rows:
             print(json.dumps(row.to_json(), ensure_ascii=False))
         return EXIT_OK
     table = [("ID", "REV", "TALENT", "CAMPAIGN", "STATUS", "DUE", "ASSETS")]
     table += [
-        (r.id, str(r.revision), r.talent_id, r.campaign, r.status.value, r.due.isoformat(),
-         str(r.asset_count))
+        (
+            r.id,
+            str(r.revision),
+            r.talent_id,
+            r.campaign,
+            r.status.value,
+            r.due.isoformat(),
+            str(r.asset_count),
+        )
         for r in rows
     ]
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
@@ -157,8 +194,10 @@ def cmd_audit(args: argparse.Namespace) -> int:
         if args.audit_command == "show":
             for entry in audit.entries(conn, subject=args.subject):
                 details = json.dumps(entry.details, ensure_ascii=False, sort_keys=True)
-                print(f"{entry.seq:>6}  {entry.at}  {entry.actor:<16} {entry.action:<22} "
-                      f"{entry.subject}  {details}")
+                print(
+                    f"{entry.seq:>6}  {entry.at}  {entry.actor:<16} {entry.action:<22} "
+                    f"{entry.subject}  {details}"
+                )
             return EXIT_OK
         problem = audit.verify(conn)
         count = len(audit.entries(conn))
@@ -174,4 +213,5 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "import": cmd_import,
     "list": cmd_list,
     "audit": cmd_audit,
+    **CONSENT_COMMANDS,
 }

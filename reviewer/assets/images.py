@@ -32,11 +32,13 @@ def inspect_image(path: Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageI
     """
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            # Our own cap, checked below before any decoding, is the one that counts;
+            # Pillow's softer warning threshold would otherwise refuse smaller images.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(path) as img:
                 if img.format not in MEDIA_TYPES:
-                    raise ImageError(f"is {img.format or 'an unknown'} image; expected PNG, JPEG, "
-                                     "WebP or TIFF")
+                    kind = f"a {img.format}" if img.format else "an unknown kind of"
+                    raise ImageError(f"is {kind} image; expected PNG, JPEG, WebP or TIFF")
                 width, height = img.size
                 if width <= 0 or height <= 0:
                     raise ImageError("has no pixels")
@@ -51,8 +53,11 @@ def inspect_image(path: Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageI
         raise
     except UnidentifiedImageError:
         raise ImageError("is not an image Pillow can read") from None
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ImageError(f"is too large to decode safely ({exc})") from None
+    except Image.DecompressionBombError:
+        # Pillow refuses outright beyond twice its own limit, before we could read the size.
+        raise ImageError(
+            f"is over the limit of {max_pixels:,} pixels (a decompression bomb?)"
+        ) from None
     except (OSError, SyntaxError, ValueError) as exc:
         reason = str(exc) or type(exc).__name__
         raise ImageError(f"cannot be decoded: {reason}") from None

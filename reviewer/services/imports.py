@@ -45,9 +45,10 @@ class ImportService:
         Raises :class:`PackageError` and leaves the library untouched when anything is wrong.
         """
         with open_package(path, self.limits) as package:
-            return self._store(package, actor)
+            return self.store(package, actor=actor)
 
-    def _store(self, package: CheckedPackage, actor: str) -> ImportResult:
+    def store(self, package: CheckedPackage, *, actor: str = "importer") -> ImportResult:
+        """Store a package already checked by :func:`open_package` (still open)."""
         # Importers queue on the library's write lock; the database transaction itself stays
         # short (rows only), so the app keeps reading while large files are copied in.
         with self.library.write_lock():

@@ -320,3 +320,15 @@ def test_one_file_named_twice_is_stored_once(library: Library, tmp_path: Path) -
     ImportService(library).import_package(package)
     assert library.objects.all_digests() == {sha256_of(package / "renders/a.png")}
     assert len(request_assets(library, "ss27-denim-0042")) == 2
+
+
+def test_a_refused_import_does_not_create_a_library(tmp_path, capsys):
+    from reviewer.cli import main
+
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "request.json").write_text("{not json")
+    target = tmp_path / "new-library"
+    assert main(["--library", str(target), "import", str(bad)]) == 1
+    assert not target.exists()
+    assert "request.json" in capsys.readouterr().err
