@@ -1,0 +1,427 @@
+"""Qt-free scene building for any pyvista plotter: the off-screen ``pyvista.Plotter`` of tests
+and thumbnails, or the ``pyvistaqt.QtInteractor`` that ``reviewer.ui.avatar_viewer`` owns.
+
+The look aims at a calm studio: a dark neutral gradient, the figure lit by three soft lights
+that follow the camera (so turning the figure never leaves its face in the dark), a floor disc
+that fades into the background with a contact shadow under the feet, and the figure's height
+in a corner. Anti-aliasing is off: on software OpenGL (llvmpipe) MSAA makes every frame about
+three times slower (see /work/shared/perf-notes.md).
+
+Nothing here renders: callers decide when to draw (the Qt viewer runs with
+``auto_update=False``; an off-screen screenshot renders by itself).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal, get_args
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import pyvista as pv
+
+    from reviewer.assets.meshes import Avatar
+
+RenderMode = Literal["textured", "solid", "wireframe"]
+LightingPreset = Literal["studio", "soft", "rim"]
+ViewName = Literal["front", "back", "left", "right", "three_quarter"]
+
+RENDER_MODES: tuple[str, ...] = get_args(RenderMode)
+LIGHTING_PRESETS: tuple[str, ...] = get_args(LightingPreset)
+VIEW_NAMES: tuple[str, ...] = get_args(ViewName)
+
+# The same gradient as the UI theme's 3D background (reviewer.ui.theme.BACKGROUND_3D), kept
+# here because render/ may not import ui/.
+BACKGROUND_TOP = "#2a2c30"
+BACKGROUND_BOTTOM = "#141517"
+SOLID_COLOR = (0.80, 0.78, 0.75)  # warm clay: shows form without suggesting a skin tone
+WIREFRAME_COLOR = (0.62, 0.66, 0.71)
+LABEL_COLOR = "#9a9ea5"
+FLOOR_RGB = (62, 64, 70)
+SHADOW_RGB = (8, 9, 10)
+
+AVATAR_ACTOR_PREFIX = "avatar-part-"
+FLOOR_ACTOR_NAME = "avatar-floor"
+LABEL_ACTOR_NAME = "avatar-height"
+
+# Camera direction (from the figure towards the camera) for each view, in the upright frame:
+# Y up, the figure facing +Z. "left" looks at the figure's left side, which is at +X.
+_THREE_QUARTER_AZIMUTH = math.radians(35.0)
+_THREE_QUARTER_ELEVATION = math.radians(12.0)
+_VIEW_DIRECTIONS: dict[str, tuple[float, float, float]] = {
+    "front": (0.0, 0.0, 1.0),
+    "back": (0.0, 0.0, -1.0),
+    "left": (1.0, 0.0, 0.0),
+    "right": (-1.0, 0.0, 0.0),
+    "three_quarter": (
+        math.sin(_THREE_QUARTER_AZIMUTH) * math.cos(_THREE_QUARTER_ELEVATION),
+        math.sin(_THREE_QUARTER_ELEVATION),
+        math.cos(_THREE_QUARTER_AZIMUTH) * math.cos(_THREE_QUARTER_ELEVATION),
+    ),
+}
+_FRAME_MARGIN = 1.08  # a little air around the figure
+_FLOOR_ROOM = 0.03  # share of the height shown below the feet
+
+# Lights follow the camera. Positions are in camera space: the camera sits at (0, 0, 1)
+# looking at the origin, +X right, +Y up; negative Z is behind the figure.
+_LIGHTING: dict[str, list[tuple[tuple[float, float, float], float, tuple[float, float, float]]]] = {
+    # (position, intensity, colour)
+    "studio": [
+        ((-1.0, 0.9, 1.2), 0.80, (1.0, 0.97, 0.93)),  # key: high, front left, warm
+        ((1.2, 0.2, 1.0), 0.38, (0.93, 0.96, 1.0)),  # fill: front right, cool
+        ((0.4, 1.0, -1.4), 0.45, (1.0, 1.0, 1.0)),  # back light: separates from background
+    ],
+    "soft": [
+        ((0.0, 0.3, 1.0), 0.45, (1.0, 1.0, 1.0)),
+        ((-1.0, 0.6, 0.8), 0.30, (1.0, 0.98, 0.95)),
+        ((1.0, 0.6, 0.8), 0.30, (0.97, 0.98, 1.0)),
+        ((0.0, -0.6, 1.0), 0.15, (1.0, 1.0, 1.0)),  # from below: opens up shadows
+    ],
+    "rim": [
+        ((-0.6, 0.5, 1.0), 0.35, (1.0, 0.98, 0.95)),
+        ((-1.3, 0.6, -1.0), 0.85, (0.90, 0.95, 1.0)),
+        ((1.3, 0.6, -1.0), 0.85, (1.0, 0.95, 0.90)),
+    ],
+}
+_MATERIAL: dict[str, float] = {"ambient": 0.16, "diffuse": 0.86, "specular": 0.12}
+_SPECULAR_POWER = 18.0
+
+
+@dataclass(eq=False)
+class SceneHandle:
+    """What :func:`show_avatar` put in a plotter, to change its mode or lighting later."""
+
+    plotter: Any
+    avatar: Avatar
+    part_actors: list[Any]
+    textures: list[pv.Texture | None]
+    floor_actor: Any | None
+    label_actor: Any | None
+    mode: RenderMode
+    lighting: LightingPreset
+    bounds: tuple[float, float, float, float, float, float] = field(
+        default=(0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+    )
+    """The figure's bounds in the scene: upright, Y up, feet on y = 0."""
+
+
+def show_avatar(
+    plotter: Any,
+    avatar: Avatar,
+    *,
+    mode: RenderMode = "textured",
+    lighting: LightingPreset = "studio",
+    floor: bool = True,
+    show_height: bool = True,
+    view: ViewName = "front",
+) -> SceneHandle:
+    """Replace whatever the plotter shows with *avatar*, standing, framed in *view*."""
+    import pyvista as pv
+
+    # vtkTexture is abstract until the OpenGL module registers its factory override; pyvista
+    # imports that module late, and pv.Texture() before the first render would fail.
+    import vtkmodules.vtkRenderingOpenGL2  # noqa: F401
+
+    _check_choice(mode, RENDER_MODES, "render mode")
+    _check_choice(lighting, LIGHTING_PRESETS, "lighting preset")
+    _check_choice(view, VIEW_NAMES, "view")
+    clear_scene(plotter)
+    prepare_plotter(plotter)
+
+    textures_by_image: dict[int, pv.Texture] = {}
+    actors: list[Any] = []
+    textures: list[pv.Texture | None] = []
+    for index, part in enumerate(avatar.parts):
+        # The part's mesh is drawn as is (no copy) and stood up by the actor's matrix, which
+        # VTK also applies to the normals.
+        actor = plotter.add_mesh(
+            part.mesh,
+            name=f"{AVATAR_ACTOR_PREFIX}{index}",
+            color=SOLID_COLOR,
+            smooth_shading=False,  # pyvista would copy the mesh to recompute normals
+            show_scalar_bar=False,
+            reset_camera=False,
+            render=False,
+            **_MATERIAL,
+            specular_power=_SPECULAR_POWER,
+        )
+        actor.user_matrix = avatar.upright_transform
+        actor.prop.interpolation = "phong"  # smooth, with the file's or our point normals
+        texture = None
+        if part.texture is not None and part.has_uvs:
+            key = id(part.texture)
+            if key not in textures_by_image:
+                made = pv.Texture(part.texture)
+                made.interpolate = True
+                made.mipmap = True
+                textures_by_image[key] = made
+            texture = textures_by_image[key]
+        actors.append(actor)
+        textures.append(texture)
+
+    handle = SceneHandle(
+        plotter=plotter,
+        avatar=avatar,
+        part_actors=actors,
+        textures=textures,
+        floor_actor=None,
+        label_actor=None,
+        mode=mode,
+        lighting=lighting,
+        bounds=avatar.upright_bounds,
+    )
+    set_mode(handle, mode)
+    if floor:
+        handle.floor_actor = _add_floor(plotter, handle.bounds)
+    if show_height:
+        handle.label_actor = plotter.add_text(
+            _height_text(avatar),
+            position="lower_right",
+            font_size=9,
+            color=LABEL_COLOR,
+            name=LABEL_ACTOR_NAME,
+        )
+    set_lighting(plotter, lighting)
+    handle.lighting = lighting
+    set_view(plotter, view)
+    return handle
+
+
+def clear_scene(plotter: Any) -> None:
+    """Remove what :func:`show_avatar` added (the avatar, floor and label)."""
+    for name in list(plotter.actors):
+        if name.startswith(AVATAR_ACTOR_PREFIX) or name in (FLOOR_ACTOR_NAME, LABEL_ACTOR_NAME):
+            plotter.remove_actor(name, reset_camera=False, render=False)
+
+
+def set_mode(handle: SceneHandle, mode: RenderMode) -> None:
+    """Show the figure textured (its own look), solid (clay) or as a wireframe."""
+    _check_choice(mode, RENDER_MODES, "render mode")
+    for actor, texture, part in zip(
+        handle.part_actors, handle.textures, handle.avatar.parts, strict=True
+    ):
+        prop = actor.prop
+        mapper = actor.mapper
+        mapper.scalar_visibility = False
+        actor.texture = None
+        prop.style = "wireframe" if mode == "wireframe" else "surface"
+        prop.lighting = True
+        if mode == "wireframe":
+            prop.color = WIREFRAME_COLOR
+            prop.line_width = 1.0
+            prop.opacity = 1.0
+        elif mode == "solid":
+            prop.color = SOLID_COLOR
+            prop.opacity = 1.0
+        else:
+            red, green, blue, alpha = part.base_color
+            prop.opacity = float(alpha)
+            if texture is not None:
+                # glTF multiplies the texture by the base colour; MTL's Kd is usually a
+                # placeholder grey when a map is present, so only glTF's factor applies.
+                tint = (
+                    (red, green, blue)
+                    if handle.avatar.format in ("gltf", "glb")
+                    else (1.0, 1.0, 1.0)
+                )
+                prop.color = tint
+                actor.texture = texture
+            elif part.colors_name is not None:
+                mapper.SetScalarModeToUsePointFieldData()
+                mapper.SelectColorArray(part.colors_name)
+                mapper.SetColorModeToDirectScalars()
+                mapper.scalar_visibility = True
+            else:
+                prop.color = (red, green, blue)
+    handle.mode = mode
+
+
+def set_lighting(plotter: Any, preset: LightingPreset) -> None:
+    """Replace the plotter's lights with *preset*: "studio", "soft" or "rim"."""
+    import pyvista as pv
+
+    _check_choice(preset, LIGHTING_PRESETS, "lighting preset")
+    plotter.remove_all_lights()
+    for position, intensity, colour in _LIGHTING[preset]:
+        light = pv.Light(
+            position=position,
+            focal_point=(0.0, 0.0, 0.0),
+            color=colour,
+            intensity=intensity,
+            light_type="camera light",
+        )
+        plotter.add_light(light)
+
+
+def set_view(plotter: Any, name: ViewName) -> None:
+    """Look at the figure from *name*, framing all of it, Y up.
+
+    Works on any plotter that :func:`show_avatar` filled; with no avatar in it, frames
+    whatever is there.
+    """
+    _check_choice(name, VIEW_NAMES, "view")
+    bounds = figure_bounds(plotter)
+    if bounds is None:
+        plotter.reset_camera()
+        return
+    direction = np.array(_VIEW_DIRECTIONS[name])
+    # Leave room under the feet for the floor and its shadow.
+    bounds = (*bounds[:2], bounds[2] - _FLOOR_ROOM * (bounds[3] - bounds[2]), *bounds[3:])
+    centre = np.array(
+        [(bounds[0] + bounds[1]) / 2, (bounds[2] + bounds[3]) / 2, (bounds[4] + bounds[5]) / 2]
+    )
+    camera = plotter.camera
+    distance = _framing_distance(bounds, centre, direction, camera.view_angle, plotter)
+    camera.focal_point = tuple(centre)
+    camera.position = tuple(centre + direction * distance)
+    camera.up = (0.0, 1.0, 0.0)
+    plotter.renderer.ResetCameraClippingRange()
+
+
+def figure_bounds(plotter: Any) -> tuple[float, float, float, float, float, float] | None:
+    """Bounds of the avatar's visible parts in the scene, or None if there are none."""
+    boxes = [
+        actor.GetBounds()
+        for name, actor in plotter.actors.items()
+        if name.startswith(AVATAR_ACTOR_PREFIX) and actor.GetVisibility()
+    ]
+    if not boxes:
+        return None
+    stacked = np.array(boxes, dtype=float)
+    low = stacked[:, 0::2].min(axis=0)
+    high = stacked[:, 1::2].max(axis=0)
+    return (
+        float(low[0]),
+        float(high[0]),
+        float(low[1]),
+        float(high[1]),
+        float(low[2]),
+        float(high[2]),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def _check_choice(value: str, choices: tuple[str, ...], what: str) -> None:
+    if value not in choices:
+        raise ValueError(f"unknown {what} {value!r}; expected one of {', '.join(choices)}")
+
+
+def prepare_plotter(plotter: Any) -> None:
+    """Give a plotter the viewer's background and render settings (no anti-aliasing)."""
+    plotter.set_background(BACKGROUND_BOTTOM, top=BACKGROUND_TOP)
+    plotter.disable_anti_aliasing()
+    # VTK's default two-sided lighting lights back faces as if they faced the camera, so
+    # scans with inconsistent triangle winding still shade smoothly.
+    plotter.renderer.SetTwoSidedLighting(True)
+
+
+def _framing_distance(
+    bounds: tuple[float, ...],
+    centre: np.ndarray,
+    direction: np.ndarray,
+    view_angle: float,
+    plotter: Any,
+) -> float:
+    """Camera distance along *direction* at which the whole box is inside the view."""
+    width, height = plotter.window_size
+    aspect = max(width, 1) / max(height, 1)
+    tan_half = math.tan(math.radians(view_angle) / 2.0)
+    up = np.array([0.0, 1.0, 0.0])
+    right = np.cross(up, direction)
+    if np.linalg.norm(right) < 1e-6:  # looking straight down or up
+        right = np.array([1.0, 0.0, 0.0])
+    right /= np.linalg.norm(right)
+    true_up = np.cross(direction, right)
+    corners = np.array(
+        [
+            [x, y, z]
+            for x in (bounds[0], bounds[1])
+            for y in (bounds[2], bounds[3])
+            for z in (bounds[4], bounds[5])
+        ]
+    )
+    offsets = corners - centre
+    lateral = np.abs(offsets @ right)
+    vertical = np.abs(offsets @ true_up)
+    depth = offsets @ direction  # towards the camera is positive
+    needed = np.maximum(
+        depth + vertical * _FRAME_MARGIN / tan_half,
+        depth + lateral * _FRAME_MARGIN / (tan_half * aspect),
+    )
+    return float(max(needed.max(), 1e-6))
+
+
+def _add_floor(plotter: Any, bounds: tuple[float, ...]) -> Any:
+    """A disc under the feet: a soft contact shadow fading into a floor tone, then into the
+    background, so the figure stands on something without a visible edge."""
+    import pyvista as pv
+
+    height = max(bounds[3] - bounds[2], 1e-9)
+    footprint = max(bounds[1] - bounds[0], bounds[5] - bounds[4])
+    radius = max(0.55 * height, 0.8 * footprint)
+    # Half of a millimetre in a 1.7 m figure: enough to avoid z-fighting with flat soles.
+    floor_y = bounds[2] - 3e-4 * height
+    disc = pv.Disc(
+        center=(0.0, 0.0, 0.0),
+        inner=0.0,
+        outer=radius,
+        normal=(0.0, 1.0, 0.0),
+        r_res=48,
+        c_res=96,
+    )
+    disc.translate(
+        ((bounds[0] + bounds[1]) / 2, floor_y, (bounds[4] + bounds[5]) / 2), inplace=True
+    )
+    distance = (
+        np.linalg.norm(disc.points[:, [0, 2]] - np.asarray(disc.center)[[0, 2]], axis=1) / radius
+    )
+    shadow_reach = min(max(0.45 * footprint / radius, 0.08), 0.5)
+    shadow = np.clip(1.0 - distance / shadow_reach, 0.0, 1.0) ** 1.5
+    fade = np.clip(1.0 - (distance - 0.35) / 0.65, 0.0, 1.0) ** 2
+    rgb = (1.0 - shadow)[:, None] * np.array(FLOOR_RGB) + shadow[:, None] * np.array(SHADOW_RGB)
+    alpha = np.maximum(fade * 0.75, shadow * 0.9)
+    colours = np.column_stack([rgb, alpha * 255.0]).round().astype(np.uint8)
+    disc.point_data["FloorRGBA"] = colours
+    return plotter.add_mesh(
+        disc,
+        scalars="FloorRGBA",
+        rgba=True,
+        lighting=False,
+        show_scalar_bar=False,
+        name=FLOOR_ACTOR_NAME,
+        pickable=False,
+        reset_camera=False,
+        render=False,
+    )
+
+
+def _height_text(avatar: Avatar) -> str:
+    metres = avatar.height_metres
+    if metres is not None:
+        return f"Height {metres:.2f} m"
+    return f"Height {avatar.height:.3g} units"
+
+
+__all__ = [
+    "AVATAR_ACTOR_PREFIX",
+    "BACKGROUND_BOTTOM",
+    "BACKGROUND_TOP",
+    "LIGHTING_PRESETS",
+    "RENDER_MODES",
+    "VIEW_NAMES",
+    "LightingPreset",
+    "RenderMode",
+    "SceneHandle",
+    "ViewName",
+    "clear_scene",
+    "figure_bounds",
+    "prepare_plotter",
+    "set_lighting",
+    "set_mode",
+    "set_view",
+    "show_avatar",
+]

@@ -1,0 +1,1 @@
+"""PySide6 widgets. The only package that imports Qt."""

@@ -1,0 +1,35 @@
+"""The QApplication and its start-up."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+
+def create_application(argv: list[str] | None = None):  # type: ignore[no-untyped-def]
+    os.environ.setdefault("QT_API", "pyside6")
+    from PySide6.QtWidgets import QApplication
+
+    from reviewer.ui.theme import apply_theme
+
+    app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv)
+    app.setApplicationName("Twin Reviewer")
+    app.setOrganizationName("twin-reviewer")
+    app.setApplicationVersion(__import__("reviewer").__version__)
+    apply_theme(app)
+    return app
+
+
+def run_main_window(library_dir: Path) -> int:
+    app = create_application()
+    from reviewer.storage.library import Library
+    from reviewer.ui.main_window import MainWindow
+
+    library = Library.open(library_dir)
+    window = MainWindow(library)
+    window.show()
+    try:
+        return app.exec()
+    finally:
+        library.close()

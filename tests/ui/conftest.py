@@ -1,0 +1,69 @@
+"""Fixtures for widget tests: a demo library built once, a main window, a leak check."""
+
+from __future__ import annotations
+
+import gc
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def demo_library_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from reviewer.services.demo import build_demo_library
+
+    root = tmp_path_factory.mktemp("demo-template") / "library"
+    build_demo_library(root)
+    return root
+
+
+@pytest.fixture
+def demo_library_dir(demo_library_template: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "library"
+    shutil.copytree(demo_library_template, target)
+    return target
+
+
+def _live_interactors() -> list[object]:
+    from pyvistaqt import QtInteractor
+
+    gc.collect()
+    return [obj for obj in gc.get_objects()
+            if isinstance(obj, QtInteractor) and not getattr(obj, "_closed", True)]
+
+
+@pytest.fixture(autouse=True)
+def _no_leaked_interactors() -> Iterator[None]:
+    """Fail a test that leaves a QtInteractor (and its render window) open."""
+    before = {id(obj) for obj in _live_interactors()}
+    yield
+    leaked = [obj for obj in _live_interactors() if id(obj) not in before]
+    for obj in leaked:
+        obj.close()
+    assert not leaked, f"{len(leaked)} QtInteractor(s) left open by the test"
+
+
+@pytest.fixture
+def make_main_window(qtbot) -> Iterator[Callable[..., object]]:  # type: ignore[no-untyped-def]
+    from reviewer.storage.library import Library
+    from reviewer.ui.application import create_application
+    from reviewer.ui.main_window import MainWindow
+
+    create_application([])
+    made: list[tuple[MainWindow, Library]] = []
+
+    def make(library_dir: Path) -> MainWindow:
+        library = Library.open(library_dir)
+        window = MainWindow(library)
+        qtbot.addWidget(window)
+        window.show()
+        qtbot.waitExposed(window)
+        made.append((window, library))
+        return window
+
+    yield make
+    for window, library in made:
+        window.close()
+        library.close()

@@ -1,0 +1,73 @@
+"""The first window on a demo library: queue, renders and the 3D view."""
+
+from __future__ import annotations
+
+import numpy as np
+import sqlalchemy as sa
+
+from reviewer.storage.schema import requests
+
+
+def _background_fraction(image: np.ndarray) -> float:
+    """Share of pixels equal to the most common colour (the backdrop)."""
+    flat = image.reshape(-1, image.shape[-1])[:, :3]
+    _, counts = np.unique(flat, axis=0, return_counts=True)
+    return counts.max() / len(flat)
+
+
+def test_queue_lists_every_request_of_the_library(make_main_window, demo_library_dir):
+    window = make_main_window(demo_library_dir)
+    with window.library.engine.connect() as conn:
+        stored = set(conn.execute(sa.select(requests.c.id)).scalars())
+    model = window.queue.model
+    shown = {model.summary(row).id for row in range(model.rowCount())}
+    assert shown == stored
+    assert len(stored) >= 10
+
+
+def test_selecting_a_request_shows_its_avatar_in_3d(make_main_window, demo_library_dir, qtbot):
+    window = make_main_window(demo_library_dir)
+    view = window.request_view
+    window.queue.select_row(2)
+    target = window.queue.current_request_id()
+    assert target is not None
+    with qtbot.waitSignal(view.avatar_shown, timeout=30_000):
+        pass
+    assert view.summary is not None and view.summary.id == target
+    image = view.avatar_viewer.grab_image()
+    assert image.ndim == 3 and image.shape[0] > 100 and image.shape[1] > 100
+    # The figure covers a real part of the view: far from a flat backdrop.
+    assert _background_fraction(image) < 0.97
+    assert float(image[..., :3].std()) > 5.0
+
+
+def test_selecting_a_request_shows_its_first_render(make_main_window, demo_library_dir, qtbot):
+    window = make_main_window(demo_library_dir)
+    view = window.request_view
+    window.queue.select_row(1)
+    qtbot.waitUntil(lambda: view.image_viewer.image_size is not None, timeout=20_000)
+    first_render = view.renders[0]
+    assert view.image_viewer.image_size == (first_render.width, first_render.height)
+    assert view.filmstrip.count() == len(view.renders)
+
+
+def test_keyboard_moves_through_the_queue(make_main_window, demo_library_dir, qtbot):
+    window = make_main_window(demo_library_dir)
+    window.queue.select_row(0)
+    first = window.queue.current_request_id()
+    window.actions_by_name["next"].trigger()
+    second = window.queue.current_request_id()
+    assert second != first
+    window.actions_by_name["previous"].trigger()
+    assert window.queue.current_request_id() == first
+
+
+def test_filter_narrows_the_queue(make_main_window, demo_library_dir, qtbot):
+    window = make_main_window(demo_library_dir)
+    model = window.queue.model
+    campaign = model.summary(0).campaign
+    qtbot.keyClicks(window.queue.filter_edit, campaign)
+    proxy = window.queue.proxy
+    assert 0 < proxy.rowCount() < model.rowCount()
+    for row in range(proxy.rowCount()):
+        assert campaign.casefold() in proxy.index(row, 3).data().casefold()
