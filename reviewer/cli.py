@@ -190,7 +190,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_audit(args: argparse.Namespace) -> int:
     from reviewer.storage import audit
 
-    with _open_library(args) as library, library.engine.connect() as conn:
+    with _open_library(args) as library, library.reader.connect() as conn:
         if args.audit_command == "show":
             for entry in audit.entries(conn, subject=args.subject):
                 details = json.dumps(entry.details, ensure_ascii=False, sort_keys=True)

@@ -47,9 +47,10 @@ def build_demo_library(root: Path, progress: Callable[[str], None] | None = None
     with Library.open(root) as library:
         _register_talents(library, DEMO_TALENTS)
         wanted = [request_id for request_id, _status in DEMO_REQUEST_PLAN]
-        with library.engine.connect() as conn:
-            present = set(conn.execute(sa.select(requests.c.id).where(
-                requests.c.id.in_(wanted))).scalars())
+        with library.reader.connect() as conn:
+            present = set(
+                conn.execute(sa.select(requests.c.id).where(requests.c.id.in_(wanted))).scalars()
+            )
         if present == set(wanted):
             report.unchanged = wanted
         else:
@@ -66,14 +67,18 @@ def _register_talents(library: Library, demo_talents: list[tuple[str, str]]) -> 
             if talent_id in known:
                 continue
             now = audit.utc_now()
-            conn.execute(talents.insert().values(id=talent_id, display_name=name,
-                                                 created_at=now))
-            audit.append(conn, actor=DEMO_ACTOR, action="talent.registered",
-                         subject=f"talent:{talent_id}", at=now, details={"display_name": name})
+            conn.execute(talents.insert().values(id=talent_id, display_name=name, created_at=now))
+            audit.append(
+                conn,
+                actor=DEMO_ACTOR,
+                action="talent.registered",
+                subject=f"talent:{talent_id}",
+                at=now,
+                details={"display_name": name},
+            )
 
 
-def _import_demo_packages(library: Library, report: DemoReport,
-                          say: Callable[[str], None]) -> None:
+def _import_demo_packages(library: Library, report: DemoReport, say: Callable[[str], None]) -> None:
     from reviewer.services.demo_content import write_demo_packages
 
     say("Generating demo avatars and renders…")
@@ -93,4 +98,10 @@ def apply_demo_story(library: Library) -> list[str]:
 
     Idempotent: it only adds what is missing.
     """
-    return []
+    from reviewer.services import demo_content
+    from reviewer.services.demo_story import apply_story
+
+    reasons = getattr(demo_content, "DEMO_DECISION_NOTES", {})
+    return apply_story(
+        library, list(demo_content.DEMO_TALENTS), list(demo_content.DEMO_REQUEST_PLAN), reasons
+    )

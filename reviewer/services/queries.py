@@ -70,27 +70,29 @@ def current_decisions(
     conn: sa.Connection, request_ids: list[str] | None = None
 ) -> dict[str, DecisionState]:
     """The decision in force on each request's latest revision (the newest one recorded)."""
-    newest = (
-        sa.select(
-            decisions.c.request_id,
-            decisions.c.verdict,
-            decisions.c.approved_until,
-            decisions.c.revoked_at,
-            sa.func.row_number()
-            .over(partition_by=decisions.c.request_id,
-                  order_by=(decisions.c.decided_at.desc(), decisions.c.id.desc()))
-            .label("rank"),
-        )
-        .join(requests, sa.and_(requests.c.id == decisions.c.request_id,
-                                requests.c.latest_revision == decisions.c.revision))
+    newest = sa.select(
+        decisions.c.request_id,
+        decisions.c.verdict,
+        decisions.c.approved_until,
+        decisions.c.revoked_at,
+        sa.func.row_number()
+        .over(partition_by=decisions.c.request_id, order_by=decisions.c.seq.desc())
+        .label("rank"),
+    ).join(
+        requests,
+        sa.and_(
+            requests.c.id == decisions.c.request_id,
+            requests.c.latest_revision == decisions.c.revision,
+        ),
     )
     if request_ids is not None:
         newest = newest.where(decisions.c.request_id.in_(request_ids))
     sub = newest.subquery()
     rows = conn.execute(sa.select(sub).where(sub.c.rank == 1))
     return {
-        row.request_id: DecisionState(Verdict(row.verdict), row.approved_until,
-                                      row.revoked_at is not None)
+        row.request_id: DecisionState(
+            Verdict(row.verdict), row.approved_until, row.revoked_at is not None
+        )
         for row in rows
     }
 
@@ -106,16 +108,28 @@ def list_requests(
     """Every request at its latest revision, newest due date last, optionally filtered."""
     today = today or dt.date.today()
     asset_count = (
-        sa.select(sa.func.count()).where(assets.c.request_id == revisions.c.request_id,
-                                         assets.c.revision == revisions.c.revision)
+        sa.select(sa.func.count())
+        .where(
+            assets.c.request_id == revisions.c.request_id, assets.c.revision == revisions.c.revision
+        )
         .scalar_subquery()
     )
     query = (
-        sa.select(requests.c.id, requests.c.talent_id, talents.c.display_name, revisions,
-                  asset_count.label("asset_count"))
+        sa.select(
+            requests.c.id,
+            requests.c.talent_id,
+            talents.c.display_name,
+            revisions,
+            asset_count.label("asset_count"),
+        )
         .join(talents, talents.c.id == requests.c.talent_id)
-        .join(revisions, sa.and_(revisions.c.request_id == requests.c.id,
-                                 revisions.c.revision == requests.c.latest_revision))
+        .join(
+            revisions,
+            sa.and_(
+                revisions.c.request_id == requests.c.id,
+                revisions.c.revision == requests.c.latest_revision,
+            ),
+        )
         .order_by(revisions.c.due_date, requests.c.id)
     )
     if talent_ids is not None:
@@ -129,12 +143,22 @@ def list_requests(
     for row in rows:
         state = states.get(row.id)
         summary = RequestSummary(
-            id=row.id, revision=row.revision, talent_id=row.talent_id,
-            talent_name=row.display_name, campaign=row.campaign, requester=row.requester_name,
-            organisation=row.requester_organisation, status=derive_status(state, today),
-            channels=tuple(row.channels), territories=tuple(row.territories),
-            start=row.start_date, end=row.end_date, fee_amount=Decimal(row.fee_amount),
-            fee_currency=row.fee_currency, due=row.due_date, asset_count=row.asset_count,
+            id=row.id,
+            revision=row.revision,
+            talent_id=row.talent_id,
+            talent_name=row.display_name,
+            campaign=row.campaign,
+            requester=row.requester_name,
+            organisation=row.requester_organisation,
+            status=derive_status(state, today),
+            channels=tuple(row.channels),
+            territories=tuple(row.territories),
+            start=row.start_date,
+            end=row.end_date,
+            fee_amount=Decimal(row.fee_amount),
+            fee_currency=row.fee_currency,
+            due=row.due_date,
+            asset_count=row.asset_count,
             approved_until=state.approved_until if state else None,
         )
         if status is None or summary.status is status:
@@ -142,19 +166,33 @@ def list_requests(
     return out
 
 
-def request_assets(library: Library, request_id: str, revision: int | None = None
-                   ) -> list[AssetView]:
+def request_assets(
+    library: Library, request_id: str, revision: int | None = None
+) -> list[AssetView]:
     with library.reader.connect() as conn:
         if revision is None:
-            revision = conn.execute(sa.select(requests.c.latest_revision).where(
-                requests.c.id == request_id)).scalar_one()
+            revision = conn.execute(
+                sa.select(requests.c.latest_revision).where(requests.c.id == request_id)
+            ).scalar_one()
         rows = conn.execute(
-            sa.select(assets).where(assets.c.request_id == request_id,
-                                    assets.c.revision == revision).order_by(assets.c.position)
+            sa.select(assets)
+            .where(assets.c.request_id == request_id, assets.c.revision == revision)
+            .order_by(assets.c.position)
         ).all()
     return [
-        AssetView(r.id, r.path, r.role, r.label, r.sha256, r.size, r.media_type, r.texture_path,
-                  r.triangles, r.width, r.height)
+        AssetView(
+            r.id,
+            r.path,
+            r.role,
+            r.label,
+            r.sha256,
+            r.size,
+            r.media_type,
+            r.texture_path,
+            r.triangles,
+            r.width,
+            r.height,
+        )
         for r in rows
     ]
 
@@ -179,7 +217,11 @@ def texture_local_path(library: Library, asset: AssetView) -> Path | None:
 
 def _avatar_layout(library: Library, asset: AssetView) -> Path:
     with library.reader.connect() as conn:
-        companions = dict(conn.execute(
-            sa.select(asset_files.c.path, asset_files.c.sha256).where(
-                asset_files.c.asset_id == asset.id)).all())
+        companions = dict(
+            conn.execute(
+                sa.select(asset_files.c.path, asset_files.c.sha256).where(
+                    asset_files.c.asset_id == asset.id
+                )
+            ).all()
+        )
     return lay_out_files(library, {asset.path: asset.sha256, **companions})

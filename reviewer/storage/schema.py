@@ -101,6 +101,72 @@ decisions = sa.Table(
     sa.Column("receipt_json", sa.Text, nullable=True),
     sa.Column("revoked_at", sa.String(32), nullable=True),
     sa.Column("revocation_json", sa.Text, nullable=True),
+    # Added in 0002. seq orders decisions (a later decision supersedes an earlier one; two
+    # in the same second must still have an order); the revocation columns spare readers
+    # from parsing revocation_json.
+    sa.Column("seq", sa.Integer, nullable=False, index=True, unique=True),
+    sa.Column("revoked_by", sa.String(100), nullable=True),
+    sa.Column("revocation_reason", sa.Text, nullable=True),
+    sa.ForeignKeyConstraint(
+        ["request_id", "revision"], ["revisions.request_id", "revisions.revision"]
+    ),
+)
+
+# Consent (0002) ---------------------------------------------------------------------------
+
+# Who signs in. role: talent (talent_id set), agent (represents: list of talent ids) or
+# director (organisation set). The passphrase is kept only as an Argon2id hash.
+profiles = sa.Table(
+    "profiles",
+    metadata,
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("talent_id", sa.String(64), sa.ForeignKey("talents.id"), nullable=True, unique=True),
+    sa.Column("represents", sa.JSON, nullable=False),
+    sa.Column("organisation", sa.String(200), nullable=True),
+    sa.Column("passphrase_hash", sa.String(200), nullable=False),
+    sa.Column("created_at", sa.String(32), nullable=False),
+)
+
+# A talent's Ed25519 keys; the private key only sealed with the profile's passphrase.
+talent_keys = sa.Table(
+    "talent_keys",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("talent_id", sa.String(64), sa.ForeignKey("talents.id"), nullable=False, index=True),
+    sa.Column("profile_name", sa.String(100), sa.ForeignKey("profiles.name"), nullable=False),
+    sa.Column("public_key", sa.String(64), nullable=False),
+    sa.Column("fingerprint", sa.String(64), nullable=False, unique=True),
+    sa.Column("sealed_private_key", sa.Text, nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("created_at", sa.String(32), nullable=False),
+)
+
+# Standing terms, every version kept; the highest version is in force.
+policies = sa.Table(
+    "policies",
+    metadata,
+    sa.Column("talent_id", sa.String(64), sa.ForeignKey("talents.id"), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("policy_json", sa.Text, nullable=False),
+    sa.Column("set_by", sa.String(100), nullable=False),
+    sa.Column("set_at", sa.String(32), nullable=False),
+)
+
+# Every time the release gate let a use out: where to, which files, under which decision.
+releases = sa.Table(
+    "releases",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("request_id", sa.String(64), nullable=False, index=True),
+    sa.Column("revision", sa.Integer, nullable=False),
+    sa.Column(
+        "decision_id", sa.String(36), sa.ForeignKey("decisions.id"), nullable=False, index=True
+    ),
+    sa.Column("out_dir", sa.Text, nullable=False),
+    sa.Column("files", sa.JSON, nullable=False),
+    sa.Column("released_at", sa.String(32), nullable=False),
+    sa.Column("released_by", sa.String(200), nullable=False),
     sa.ForeignKeyConstraint(
         ["request_id", "revision"], ["revisions.request_id", "revisions.revision"]
     ),
