@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("QT_API", "pyside6")
+# Test-only: Argon2 at almost no cost, so that profiles and the demo library build quickly.
+# Never set outside tests (see reviewer/services/signing_keys.py).
+os.environ["REVIEWER_INSECURE_TEST_KDF"] = "1"
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 CORPUS = PROJECT_ROOT.parent / "shared" / "corpus"

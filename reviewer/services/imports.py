@@ -148,3 +148,15 @@ class ImportService:
                          "assets": [[a.file.path, a.file.sha256] for a in package.assets],
                      })
         return ImportResult(package.name, manifest.id, revision, outcome, package.warnings)
+
+
+def import_many(library: Library, paths: list[Path], *, actor: str = "importer") -> list[str]:
+    """Import each package on its own; one line per package ("refused …" for a refusal)."""
+    service = ImportService(library)
+    lines = []
+    for path in paths:
+        try:
+            lines.append(service.import_package(path, actor=actor).summary())
+        except PackageError as exc:
+            lines.append(f"refused {exc}")
+    return lines

@@ -205,6 +205,15 @@ class RequestView(QWidget):
             lambda reason: self.avatar_viewer.show_message(f"Cannot show {asset.path}:\n{reason}"),
         )
 
+    def avatar_actions(self) -> list[tuple]:  # type: ignore[type-arg]
+        """(menu, name, text, keys, slot) for the 3D view, declared by the main window."""
+        viewer = self.avatar_viewer
+        views = [("front", "Front view", "Ctrl+1"), ("back", "Back view", "Ctrl+2"),
+                 ("left", "Left view", "Ctrl+3"), ("right", "Right view", "Ctrl+4"),
+                 ("three_quarter", "Three-quarter view", "Ctrl+5")]
+        return [("View", f"view_{name}", text, keys, lambda _c=False, n=name: viewer.set_view(n))
+                for name, text, keys in views]
+
     # -- internals ----------------------------------------------------------------------------
     def _on_avatar_loaded(self, asset: AssetView, avatar: object) -> None:
         self.avatar_viewer.show_avatar(avatar)

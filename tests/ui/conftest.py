@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+DEMO_TALENT_PROFILE = "Inês Duarte"
+
 
 @pytest.fixture(scope="session")
 def demo_library_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -54,9 +56,13 @@ def make_main_window(qtbot) -> Iterator[Callable[..., object]]:  # type: ignore[
     create_application([])
     made: list[tuple[MainWindow, Library]] = []
 
-    def make(library_dir: Path) -> MainWindow:
+    def make(library_dir: Path, profile: str = DEMO_TALENT_PROFILE) -> MainWindow:
+        from reviewer.services.demo_story import DEMO_PASSPHRASE
+        from reviewer.services.profiles import ProfileService
+
         library = Library.open(library_dir)
-        window = MainWindow(library)
+        session = ProfileService(library).authenticate(profile, DEMO_PASSPHRASE)
+        window = MainWindow(library, session)
         qtbot.addWidget(window)
         window.show()
         qtbot.waitExposed(window)

@@ -15,20 +15,24 @@ def _background_fraction(image: np.ndarray) -> float:
     return counts.max() / len(flat)
 
 
-def test_queue_lists_every_request_of_the_library(make_main_window, demo_library_dir):
-    window = make_main_window(demo_library_dir)
-    with window.library.engine.connect() as conn:
-        stored = set(conn.execute(sa.select(requests.c.id)).scalars())
-    model = window.queue.model
-    shown = {model.summary(row).id for row in range(model.rowCount())}
-    assert shown == stored
-    assert len(stored) >= 10
+def test_queue_lists_exactly_what_the_profile_may_see(make_main_window, demo_library_dir):
+    talent = make_main_window(demo_library_dir)
+    with talent.library.reader.connect() as conn:
+        own = set(conn.execute(sa.select(requests.c.id).where(
+            requests.c.talent_id == talent.session.actor.talent_id)).scalars())
+        everything = set(conn.execute(sa.select(requests.c.id)).scalars())
+    model = talent.queue.model
+    assert {model.summary(row).id for row in range(model.rowCount())} == own
+    assert 0 < len(own) < len(everything)
+    agent = make_main_window(demo_library_dir, profile="Noor Haddad")
+    model = agent.queue.model
+    assert {model.summary(row).id for row in range(model.rowCount())} == everything
 
 
 def test_selecting_a_request_shows_its_avatar_in_3d(make_main_window, demo_library_dir, qtbot):
     window = make_main_window(demo_library_dir)
     view = window.request_view
-    window.queue.select_row(2)
+    window.queue.select_row(1)
     target = window.queue.current_request_id()
     assert target is not None
     with qtbot.waitSignal(view.avatar_shown, timeout=30_000):
