@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -45,3 +46,19 @@ def library(tmp_path: Path) -> Iterator[object]:
     lib = Library.open(tmp_path / "library")
     yield lib
     lib.close()
+
+
+@pytest.fixture(scope="session")
+def demo_library_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from reviewer.services.demo import build_demo_library
+
+    root = tmp_path_factory.mktemp("demo-template") / "library"
+    build_demo_library(root)
+    return root
+
+
+@pytest.fixture
+def demo_library_dir(demo_library_template: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "demo-library"
+    shutil.copytree(demo_library_template, target)
+    return target
