@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,3 +103,18 @@ def _to_srgb(img: Image.Image) -> Image.Image:
         except (ImageCms.PyCMSError, OSError, ValueError):
             pass  # a broken profile: show the pixels as they are rather than nothing
     return img.convert(target_mode)
+
+
+def cached_thumbnail(source: Path, cache_dir: Path, key: str, size: int = 96) -> Path:
+    """A JPEG thumbnail of *source* (at most *size* pixels a side), made once and kept in
+    *cache_dir* under *key* (the source's SHA-256): campaign images are never decoded at
+    full size just to be shown small."""
+    target = cache_dir / key[:2] / f"{key}-{size}.jpg"
+    if target.exists():
+        return target
+    img = open_display_image(source, max_size=(size, size))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(f".tmp{os.getpid()}")
+    img.convert("RGB").save(tmp, "JPEG", quality=85)
+    os.replace(tmp, target)
+    return target

@@ -33,6 +33,7 @@ class RequestSummary:
     due: dt.date
     asset_count: int
     approved_until: dt.date | None = None
+    first_render: str | None = None  # SHA-256 of the request's first render, for thumbnails
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -114,13 +115,25 @@ def list_requests(
         )
         .scalar_subquery()
     )
+    first_render = (
+        sa.select(assets.c.sha256)
+        .where(assets.c.request_id == revisions.c.request_id,
+               assets.c.revision == revisions.c.revision, assets.c.role == "render")
+        .order_by(assets.c.position).limit(1)
+        .scalar_subquery()
+    )
     query = (
         sa.select(
             requests.c.id,
             requests.c.talent_id,
             talents.c.display_name,
-            revisions,
+            # Named columns only: the manifest text would multiply what a large queue reads.
+            *(revisions.c[name] for name in (
+                "revision", "campaign", "requester_name", "requester_organisation", "channels",
+                "territories", "start_date", "end_date", "fee_amount", "fee_currency",
+                "due_date")),
             asset_count.label("asset_count"),
+            first_render.label("first_render"),
         )
         .join(talents, talents.c.id == requests.c.talent_id)
         .join(
@@ -159,6 +172,7 @@ def list_requests(
             fee_currency=row.fee_currency,
             due=row.due_date,
             asset_count=row.asset_count,
+            first_render=row.first_render,
             approved_until=state.approved_until if state else None,
         )
         if status is None or summary.status is status:

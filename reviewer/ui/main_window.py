@@ -32,6 +32,7 @@ from reviewer.ui.details_panel import DetailsPanel
 from reviewer.ui.queue_panel import QueuePanel
 from reviewer.ui.request_view import RequestView
 from reviewer.ui.shortcuts_dialog import ShortcutsDialog
+from reviewer.ui.thumbnails import ThumbnailProvider
 from reviewer.ui.workers import LatestOnlyRunner
 
 IDLE_SECONDS = 15 * 60
@@ -64,7 +65,8 @@ class MainWindow(QMainWindow):
         self.session = session
         self.setWindowTitle(f"Twin Reviewer — {session.name}")
         self.setAcceptDrops(True)
-        self.queue = QueuePanel(self)
+        self.thumbnails = ThumbnailProvider(library, self)
+        self.queue = QueuePanel(self.thumbnails, self)
         self.request_view = RequestView(library, self)
         self.details_panel = DetailsPanel(self)
         self.decision_panel = DecisionPanel(library, self)

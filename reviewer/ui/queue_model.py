@@ -1,56 +1,130 @@
-"""The request queue as a Qt model over plain summaries: no widget per row."""
+"""The request queue as a Qt model over plain summaries: no widget per row.
+
+Filtering and sorting happen here on Python lists (a list comprehension and one ``sorted``
+over 100,000 summaries take tens of milliseconds), not in a QSortFilterProxyModel, which
+would call back into Python for every comparison.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSize, Qt
 from PySide6.QtGui import QBrush, QColor
 
 from reviewer.services.queries import RequestSummary
 from reviewer.ui.theme import EXPIRING, OVERDUE, STATUS_COLOURS
+from reviewer.ui.thumbnails import ThumbnailProvider
 
 Index = QModelIndex | QPersistentModelIndex
-SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 SUMMARY_ROLE = Qt.ItemDataRole.UserRole + 2
 EXPIRY_WARNING_DAYS = 30
+THUMB_COLUMN, STATUS_COLUMN, DUE_COLUMN, TALENT_COLUMN, CAMPAIGN_COLUMN = range(5)
 
 
 class QueueModel(QAbstractTableModel):
-    COLUMNS = ("Status", "Due", "Talent", "Campaign", "Request", "Requester")
+    COLUMNS = ("", "Status", "Due", "Talent", "Campaign", "Request", "Requester")
 
-    def __init__(self, today: dt.date | None = None) -> None:
+    def __init__(self, thumbnails: ThumbnailProvider | None = None,
+                 today: dt.date | None = None) -> None:
         super().__init__()
+        self._all: list[RequestSummary] = []
+        self._haystacks: dict[str, str] = {}
         self._rows: list[RequestSummary] = []
+        self._row_by_id: dict[str, int] = {}
+        self._rows_by_render: dict[str, list[int]] = {}
+        self._needle = ""
+        self._status: str | None = None
+        self._sort = (DUE_COLUMN, Qt.SortOrder.AscendingOrder)
         self.today = today or dt.date.today()
+        self.thumbnails = thumbnails
+        if thumbnails is not None:
+            thumbnails.ready.connect(self._on_thumbnail_ready)
 
+    # -- content ---------------------------------------------------------------------------
     def set_rows(self, rows: list[RequestSummary]) -> None:
+        self._all = list(rows)
+        self._haystacks = {
+            s.id: " ".join((s.id, s.campaign, s.talent_name, s.requester,
+                            s.organisation)).casefold()
+            for s in self._all
+        }
+        self._rebuild()
+
+    def set_filter(self, text: str | None = None, status: str | bool | None = False) -> None:
+        """Change the text filter and/or the status filter (``False`` leaves it as it is)."""
+        if text is not None:
+            self._needle = text.strip().casefold()
+        if status is not False:
+            self._status = status  # type: ignore[assignment]
+        self._rebuild()
+
+    @property
+    def status_filter(self) -> str | None:
+        return self._status
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        self._sort = (column, order)
+        self._rebuild()
+
+    def status_counts(self) -> Counter[str]:
+        return Counter(s.status.value for s in self._all)
+
+    @property
+    def total(self) -> int:
+        return len(self._all)
+
+    def _rebuild(self) -> None:
+        rows = self._all
+        if self._status is not None:
+            rows = [s for s in rows if s.status.value == self._status]
+        if self._needle:
+            needle, hay = self._needle, self._haystacks
+            rows = [s for s in rows if needle in hay[s.id]]
+        column, order = self._sort
+        rows = sorted(rows, key=self._sort_key(column),
+                      reverse=order == Qt.SortOrder.DescendingOrder)
         self.beginResetModel()
-        self._rows = list(rows)
+        self._rows = rows
+        self._row_by_id = {s.id: i for i, s in enumerate(rows)}
+        self._rows_by_render: dict[str, list[int]] = {}
+        for i, s in enumerate(rows):
+            if s.first_render is not None:
+                self._rows_by_render.setdefault(s.first_render, []).append(i)
         self.endResetModel()
+
+    @staticmethod
+    def _sort_key(column: int):  # type: ignore[no-untyped-def]
+        keys = {
+            STATUS_COLUMN: lambda s: (s.status.value, s.due, s.id),
+            DUE_COLUMN: lambda s: (s.due, s.id),
+            TALENT_COLUMN: lambda s: (s.talent_name.casefold(), s.due, s.id),
+            CAMPAIGN_COLUMN: lambda s: (s.campaign.casefold(), s.due, s.id),
+            5: lambda s: s.id,
+            6: lambda s: (s.organisation.casefold(), s.due, s.id),
+        }
+        return keys.get(column, keys[DUE_COLUMN])
 
     def summary(self, row: int) -> RequestSummary:
         return self._rows[row]
 
     def row_of(self, request_id: str) -> int | None:
-        for i, summary in enumerate(self._rows):
-            if summary.id == request_id:
-                return i
-        return None
+        return self._row_by_id.get(request_id)
 
+    def visible_ids(self) -> list[str]:
+        return [s.id for s in self._rows]
+
+    # -- Qt model API -------------------------------------------------------------------------
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._rows)
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.COLUMNS)
 
-    def headerData(
-        self,
-        section: int,
-        orientation: Qt.Orientation,
-        role: int = Qt.ItemDataRole.DisplayRole,
-    ) -> Any:
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return self.COLUMNS[section]
         return None
@@ -64,39 +138,43 @@ class QueueModel(QAbstractTableModel):
             return summary
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(summary, column)
-        if role == SORT_ROLE:
-            return self._sort_key(summary, column)
+        if role == Qt.ItemDataRole.DecorationRole and column == THUMB_COLUMN:
+            if self.thumbnails is None or summary.first_render is None:
+                return None
+            return self.thumbnails.pixmap(summary.first_render)
+        if role == Qt.ItemDataRole.SizeHintRole and column == THUMB_COLUMN:
+            return QSize(44, 44)
         if role == Qt.ItemDataRole.ForegroundRole:
             return self._foreground(summary, column)
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(summary, column)
         return None
 
-    def _display(self, s: RequestSummary, column: int) -> str:
-        if column == 0:
+    def _display(self, s: RequestSummary, column: int) -> str | None:
+        if column == THUMB_COLUMN:
+            return None
+        if column == STATUS_COLUMN:
             return "●  " + s.status.label
-        if column == 1:
+        if column == DUE_COLUMN:
             return s.due.strftime("%d %b %Y")
-        return (s.talent_name, s.campaign, s.id, s.organisation)[column - 2]
+        return (s.talent_name, s.campaign, s.id, s.organisation)[column - TALENT_COLUMN]
 
-    def _sort_key(self, s: RequestSummary, column: int) -> Any:
-        if column == 1:
-            return s.due.toordinal()
-        return self._display(s, column).casefold()
+    def _overdue(self, s: RequestSummary) -> bool:
+        return s.status.value in ("pending", "changes_requested") and s.due < self.today
 
     def _foreground(self, s: RequestSummary, column: int) -> QBrush | None:
-        if column == 0:
+        if column == STATUS_COLUMN:
             return QBrush(QColor(STATUS_COLOURS[s.status.value]))
-        if column == 1:
-            if s.status.value in ("pending", "changes_requested") and s.due < self.today:
+        if column == DUE_COLUMN:
+            if self._overdue(s):
                 return QBrush(QColor(OVERDUE))
             if self._expiring_soon(s):
                 return QBrush(QColor(EXPIRING))
         return None
 
     def _tooltip(self, s: RequestSummary, column: int) -> str | None:
-        if column == 1:
-            if s.status.value in ("pending", "changes_requested") and s.due < self.today:
+        if column == DUE_COLUMN:
+            if self._overdue(s):
                 return f"Overdue: a decision was due {s.due:%d %b %Y}"
             if self._expiring_soon(s):
                 return f"Approval expires {s.approved_until:%d %b %Y}"
@@ -104,8 +182,10 @@ class QueueModel(QAbstractTableModel):
 
     def _expiring_soon(self, s: RequestSummary) -> bool:
         until = s.approved_until
-        return (
-            s.status.value == "approved"
-            and until is not None
-            and 0 <= (until - self.today).days <= EXPIRY_WARNING_DAYS
-        )
+        return (s.status.value == "approved" and until is not None
+                and 0 <= (until - self.today).days <= EXPIRY_WARNING_DAYS)
+
+    def _on_thumbnail_ready(self, sha256: str) -> None:
+        for row in self._rows_by_render.get(sha256, ()):
+            index = self.index(row, THUMB_COLUMN)
+            self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])

@@ -22,8 +22,8 @@ def _press(qtbot, window, key) -> None:  # type: ignore[no-untyped-def]
 
 
 def _pending_ids(window) -> list[str]:  # type: ignore[no-untyped-def]
-    proxy = window.queue.proxy
-    rows = [proxy.index(r, 0).data(Qt.ItemDataRole.UserRole + 2) for r in range(proxy.rowCount())]
+    model = window.queue.model
+    rows = [model.summary(r) for r in range(model.rowCount())]
     return [s.id for s in rows if s.status is RequestStatus.PENDING]
 
 
