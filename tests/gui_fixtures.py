@@ -50,6 +50,7 @@ def make_main_window(qtbot) -> Iterator[Callable[..., object]]:  # type: ignore[
         qtbot.addWidget(window)
         window.show()
         qtbot.waitExposed(window)
+        qtbot.waitUntil(lambda: window.queue_ready, timeout=20_000)
         # Xvfb has no window manager to activate windows; shortcuts need an active window.
         window.windowHandle().requestActivate()
         qtbot.waitUntil(window.isActiveWindow, timeout=5_000)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -24,16 +25,28 @@ class RequestSummary:
     requester: str
     organisation: str
     status: RequestStatus
-    channels: tuple[str, ...]
-    territories: tuple[str, ...]
+    channels_json: str  # kept as stored and decoded on use: a 100,000-row queue never needs it
+    territories_json: str
     start: dt.date
     end: dt.date
-    fee_amount: Decimal
+    fee_text: str
     fee_currency: str
     due: dt.date
     asset_count: int
     approved_until: dt.date | None = None
     first_render: str | None = None  # SHA-256 of the request's first render, for thumbnails
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        return tuple(json.loads(self.channels_json))
+
+    @property
+    def territories(self) -> tuple[str, ...]:
+        return tuple(json.loads(self.territories_json))
+
+    @property
+    def fee_amount(self) -> Decimal:
+        return Decimal(self.fee_text)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -108,41 +121,42 @@ def list_requests(
 ) -> list[RequestSummary]:
     """Every request at its latest revision, newest due date last, optionally filtered."""
     today = today or dt.date.today()
-    asset_count = (
-        sa.select(sa.func.count())
-        .where(
-            assets.c.request_id == revisions.c.request_id, assets.c.revision == revisions.c.revision
-        )
-        .scalar_subquery()
+    # Per-revision asset figures in one grouped pass, not a subquery per row.
+    counts = (
+        sa.select(assets.c.request_id, assets.c.revision,
+                  sa.func.count().label("asset_count"))
+        .group_by(assets.c.request_id, assets.c.revision)
+        .subquery()
     )
-    first_render = (
-        sa.select(assets.c.sha256)
-        .where(assets.c.request_id == revisions.c.request_id,
-               assets.c.revision == revisions.c.revision, assets.c.role == "render")
-        .order_by(assets.c.position).limit(1)
-        .scalar_subquery()
+    ranked = (
+        sa.select(assets.c.request_id, assets.c.revision, assets.c.sha256,
+                  sa.func.row_number().over(
+                      partition_by=(assets.c.request_id, assets.c.revision),
+                      order_by=assets.c.position).label("rank"))
+        .where(assets.c.role == "render")
+        .subquery()
     )
+    first = sa.select(ranked).where(ranked.c.rank == 1).subquery()
+    raw = sa.Text  # JSON columns read as stored text; decoded only when asked for
     query = (
         sa.select(
-            requests.c.id,
-            requests.c.talent_id,
-            talents.c.display_name,
-            # Named columns only: the manifest text would multiply what a large queue reads.
-            *(revisions.c[name] for name in (
-                "revision", "campaign", "requester_name", "requester_organisation", "channels",
-                "territories", "start_date", "end_date", "fee_amount", "fee_currency",
-                "due_date")),
-            asset_count.label("asset_count"),
-            first_render.label("first_render"),
+            requests.c.id, requests.c.talent_id, talents.c.display_name,
+            revisions.c.revision, revisions.c.campaign, revisions.c.requester_name,
+            revisions.c.requester_organisation,
+            sa.type_coerce(revisions.c.channels, raw).label("channels"),
+            sa.type_coerce(revisions.c.territories, raw).label("territories"),
+            revisions.c.start_date, revisions.c.end_date, revisions.c.fee_amount,
+            revisions.c.fee_currency, revisions.c.due_date,
+            sa.func.coalesce(counts.c.asset_count, 0).label("asset_count"),
+            first.c.sha256.label("first_render"),
         )
         .join(talents, talents.c.id == requests.c.talent_id)
-        .join(
-            revisions,
-            sa.and_(
-                revisions.c.request_id == requests.c.id,
-                revisions.c.revision == requests.c.latest_revision,
-            ),
-        )
+        .join(revisions, sa.and_(revisions.c.request_id == requests.c.id,
+                                 revisions.c.revision == requests.c.latest_revision))
+        .outerjoin(counts, sa.and_(counts.c.request_id == revisions.c.request_id,
+                                   counts.c.revision == revisions.c.revision))
+        .outerjoin(first, sa.and_(first.c.request_id == revisions.c.request_id,
+                                  first.c.revision == revisions.c.revision))
         .order_by(revisions.c.due_date, requests.c.id)
     )
     if talent_ids is not None:
@@ -164,11 +178,11 @@ def list_requests(
             requester=row.requester_name,
             organisation=row.requester_organisation,
             status=derive_status(state, today),
-            channels=tuple(row.channels),
-            territories=tuple(row.territories),
+            channels_json=row.channels,
+            territories_json=row.territories,
             start=row.start_date,
             end=row.end_date,
-            fee_amount=Decimal(row.fee_amount),
+            fee_text=row.fee_amount,
             fee_currency=row.fee_currency,
             due=row.due_date,
             asset_count=row.asset_count,

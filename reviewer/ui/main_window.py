@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QSettings, Qt
@@ -109,10 +110,10 @@ class MainWindow(QMainWindow):
         self.queue.request_selected.connect(self._on_request_selected)
         # A talent's queue holds only their own twin: the talent column would say nothing.
         self.queue.show_talent_column(session.role.value != "talent")
-        self.refresh()
+        self._queue_runner = LatestOnlyRunner(self)
+        self.queue_ready = False
         self._restore_settings()
-        if self.queue.current_request_id() is None:
-            self.queue.select_row(0)
+        self.refresh(then=self._select_first)
         # Review keys (A, R, C, J, K…) must work at once, not type into the filter.
         self.queue.table.setFocus()
 
@@ -167,12 +168,31 @@ class MainWindow(QMainWindow):
         ShortcutsDialog(self.actions_by_name.values(), self).exec()
 
     # -- slots ------------------------------------------------------------------------------
-    def refresh(self) -> None:
-        rows = list_requests(self.library, **visible_to(self.session.actor))
+    def refresh(self, then: Callable[[], None] | None = None) -> None:
+        """Reload the queue on a worker thread (100,000 requests take a few seconds to read)."""
+        library, filters = self.library, visible_to(self.session.actor)
+        self._progress.show()
+        self._queue_runner.start(lambda: list_requests(library, **filters),
+                                 lambda rows: self._on_queue_loaded(rows, then),
+                                 self._on_queue_failed)
+
+    def _on_queue_loaded(self, rows: list, then: Callable[[], None] | None) -> None:  # type: ignore[type-arg]
+        self._progress.hide()
         self.queue.set_requests(rows)
         pending = sum(1 for r in rows if r.status.value == "pending")
         self._status_label.setText(
-            f"{self.session.actor.describe()}  ·  {len(rows)} requests  ·  {pending} pending  ")
+            f"{self.session.actor.describe()}  ·  {len(rows):,} requests  ·  {pending:,} pending  ")
+        self.queue_ready = True
+        if then is not None:
+            then()
+
+    def _on_queue_failed(self, reason: str) -> None:
+        self._progress.hide()
+        QMessageBox.warning(self, "The queue could not be read", reason)
+
+    def _select_first(self) -> None:
+        if self.queue.current_request_id() is None:
+            self.queue.select_row(0)
 
     def _on_request_selected(self, request_id: str) -> None:
         row = self.queue.model.row_of(request_id)
@@ -191,12 +211,15 @@ class MainWindow(QMainWindow):
         words = {"approved": "Approved", "rejected": "Rejected",
                  "changes_requested": "Asked for changes to", "revoked": "Revoked"}
         self.statusBar().showMessage(f"{words[verdict]} {request_id}: signed and recorded.", 8000)
-        self.refresh()
-        following = self.queue.next_pending_after(request_id)
-        if following is not None:
-            self.queue.select(following)
-        else:
-            self._on_request_selected(request_id)
+
+        def open_next() -> None:
+            following = self.queue.next_pending_after(request_id)
+            if following is not None:
+                self.queue.select(following)
+            else:
+                self._on_request_selected(request_id)
+
+        self.refresh(then=open_next)
 
     def fresh_session(self) -> Session | None:
         """The session, after asking for the passphrase again if the user was away."""

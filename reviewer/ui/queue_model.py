@@ -1,8 +1,8 @@
 """The request queue as a Qt model over plain summaries: no widget per row.
 
-Filtering and sorting happen here on Python lists (a list comprehension and one ``sorted``
-over 100,000 summaries take tens of milliseconds), not in a QSortFilterProxyModel, which
-would call back into Python for every comparison.
+Filtering and sorting happen here, not in a QSortFilterProxyModel (which would call back
+into Python for every comparison): each column's sort order is computed once, and a filter is
+a numpy mask applied to it, so changing either at 100,000 requests takes milliseconds.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import datetime as dt
 from collections import Counter
 from typing import Any
 
+import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSize, Qt
 from PySide6.QtGui import QBrush, QColor
 
@@ -31,10 +32,12 @@ class QueueModel(QAbstractTableModel):
                  today: dt.date | None = None) -> None:
         super().__init__()
         self._all: list[RequestSummary] = []
-        self._haystacks: dict[str, str] = {}
-        self._rows: list[RequestSummary] = []
-        self._row_by_id: dict[str, int] = {}
-        self._rows_by_render: dict[str, list[int]] = {}
+        self._haystacks: list[str] = []
+        self._statuses = np.array([], dtype=object)
+        self._orders: dict[int, np.ndarray] = {}
+        self._renders: dict[str, list[int]] = {}
+        self._visible = np.array([], dtype=np.int64)
+        self._position = np.array([], dtype=np.int64)
         self._needle = ""
         self._status: str | None = None
         self._sort = (DUE_COLUMN, Qt.SortOrder.AscendingOrder)
@@ -46,11 +49,16 @@ class QueueModel(QAbstractTableModel):
     # -- content ---------------------------------------------------------------------------
     def set_rows(self, rows: list[RequestSummary]) -> None:
         self._all = list(rows)
-        self._haystacks = {
-            s.id: " ".join((s.id, s.campaign, s.talent_name, s.requester,
-                            s.organisation)).casefold()
+        self._haystacks = [
+            " ".join((s.id, s.campaign, s.talent_name, s.requester, s.organisation)).casefold()
             for s in self._all
-        }
+        ]
+        self._statuses = np.array([s.status.value for s in self._all], dtype=object)
+        self._orders: dict[int, np.ndarray] = {}
+        self._renders: dict[str, list[int]] = {}
+        for i, s in enumerate(self._all):
+            if s.first_render is not None:
+                self._renders.setdefault(s.first_render, []).append(i)
         self._rebuild()
 
     def set_filter(self, text: str | None = None, status: str | bool | None = False) -> None:
@@ -70,29 +78,37 @@ class QueueModel(QAbstractTableModel):
         self._rebuild()
 
     def status_counts(self) -> Counter[str]:
-        return Counter(s.status.value for s in self._all)
+        return Counter(self._statuses.tolist())
 
     @property
     def total(self) -> int:
         return len(self._all)
 
+    def _order(self, column: int) -> np.ndarray:
+        """Row numbers of all requests sorted by *column*: computed once per column."""
+        if column not in self._orders:
+            key = self._sort_key(column)
+            keys = [key(s) for s in self._all]
+            self._orders[column] = np.array(sorted(range(len(keys)), key=keys.__getitem__),
+                                            dtype=np.int64)
+        return self._orders[column]
+
     def _rebuild(self) -> None:
-        rows = self._all
+        n = len(self._all)
+        mask = np.ones(n, dtype=bool)
         if self._status is not None:
-            rows = [s for s in rows if s.status.value == self._status]
+            mask &= self._statuses == self._status
         if self._needle:
-            needle, hay = self._needle, self._haystacks
-            rows = [s for s in rows if needle in hay[s.id]]
+            needle = self._needle
+            mask &= np.fromiter((needle in h for h in self._haystacks), dtype=bool, count=n)
         column, order = self._sort
-        rows = sorted(rows, key=self._sort_key(column),
-                      reverse=order == Qt.SortOrder.DescendingOrder)
+        ordered = self._order(column)
+        if order == Qt.SortOrder.DescendingOrder:
+            ordered = ordered[::-1]
         self.beginResetModel()
-        self._rows = rows
-        self._row_by_id = {s.id: i for i, s in enumerate(rows)}
-        self._rows_by_render: dict[str, list[int]] = {}
-        for i, s in enumerate(rows):
-            if s.first_render is not None:
-                self._rows_by_render.setdefault(s.first_render, []).append(i)
+        self._visible = ordered[mask[ordered]]
+        self._position = np.full(n, -1, dtype=np.int64)
+        self._position[self._visible] = np.arange(len(self._visible))
         self.endResetModel()
 
     @staticmethod
@@ -108,17 +124,27 @@ class QueueModel(QAbstractTableModel):
         return keys.get(column, keys[DUE_COLUMN])
 
     def summary(self, row: int) -> RequestSummary:
-        return self._rows[row]
+        return self._all[self._visible[row]]
 
     def row_of(self, request_id: str) -> int | None:
-        return self._row_by_id.get(request_id)
+        index = self._index_by_id().get(request_id)
+        if index is None:
+            return None
+        row = int(self._position[index])
+        return row if row >= 0 else None
+
+    def _index_by_id(self) -> dict[str, int]:
+        if getattr(self, "_ids_for", None) is not self._all:
+            self._ids = {s.id: i for i, s in enumerate(self._all)}
+            self._ids_for = self._all
+        return self._ids
 
     def visible_ids(self) -> list[str]:
-        return [s.id for s in self._rows]
+        return [self._all[i].id for i in self._visible]
 
     # -- Qt model API -------------------------------------------------------------------------
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
+        return 0 if parent.isValid() else len(self._visible)
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.COLUMNS)
@@ -132,7 +158,7 @@ class QueueModel(QAbstractTableModel):
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
-        summary = self._rows[index.row()]
+        summary = self._all[self._visible[index.row()]]
         column = index.column()
         if role == SUMMARY_ROLE:
             return summary
@@ -186,6 +212,8 @@ class QueueModel(QAbstractTableModel):
                 and 0 <= (until - self.today).days <= EXPIRY_WARNING_DAYS)
 
     def _on_thumbnail_ready(self, sha256: str) -> None:
-        for row in self._rows_by_render.get(sha256, ()):
-            index = self.index(row, THUMB_COLUMN)
-            self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
+        for i in self._renders.get(sha256, ()):
+            row = int(self._position[i])
+            if row >= 0:
+                index = self.index(row, THUMB_COLUMN)
+                self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])

@@ -74,8 +74,8 @@ def test_sign_in_walk_the_queue_approve_narrowed_and_reject(
     with qtbot.waitSignal(panel.decision_recorded, timeout=10_000) as recorded:
         qtbot.mouseClick(panel.sign_button, Qt.MouseButton.LeftButton)
     assert recorded.args == [target, "approved"]
-    # After a decision the next pending request opens.
-    assert window.queue.current_request_id() == other
+    # After a decision the queue reloads and the next pending request opens.
+    qtbot.waitUntil(lambda: window.queue.current_request_id() == other, timeout=10_000)
 
     # Reject the next one: a reason is required first.
     assert panel.details.request_id == other
@@ -86,6 +86,7 @@ def test_sign_in_walk_the_queue_approve_narrowed_and_reject(
     assert panel.confirming
     with qtbot.waitSignal(panel.decision_recorded, timeout=10_000):
         qtbot.mouseClick(panel.sign_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not window._queue_runner.busy, timeout=10_000)
 
     # The store: statuses and the narrowed scope as signed.
     library = window.library
