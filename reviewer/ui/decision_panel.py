@@ -8,6 +8,7 @@ import html
 from collections.abc import Callable
 
 from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QDateEdit,
@@ -145,6 +146,11 @@ class DecisionPanel(QWidget):
         self.sign_button.clicked.connect(self.sign)
         self.back_button.clicked.connect(self.cancel)
         self.override_box.toggled.connect(self._update_sign_enabled)
+        for keys, slot in ((("Return", "Enter"), self.sign), (("Escape",), self.cancel)):
+            for key in keys:
+                shortcut = QShortcut(QKeySequence(key), self.confirm_page, slot)
+                # Set apart: PySide6 ignores a context passed to this constructor.
+                shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         row = QHBoxLayout()
         row.addStretch(1)
         row.addWidget(self.back_button)

@@ -5,8 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSize, Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QObject, QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
@@ -86,8 +85,7 @@ class QueuePanel(QWidget):
         self.table.selectionModel().currentRowChanged.connect(self._on_current_row_changed)
         # Enter or Escape hands the keyboard back to the queue for the review keys.
         self.filter_edit.returnPressed.connect(self.table.setFocus)
-        QShortcut(QKeySequence("Escape"), self.filter_edit, self._leave_filter,
-                  context=Qt.ShortcutContext.WidgetShortcut)
+        self.filter_edit.installEventFilter(self)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 4, 8)
@@ -180,6 +178,13 @@ class QueuePanel(QWidget):
     def focus_filter(self) -> None:
         self.filter_edit.setFocus()
         self.filter_edit.selectAll()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (watched is self.filter_edit and event.type() == QEvent.Type.KeyPress
+                and event.key() == Qt.Key.Key_Escape):  # type: ignore[attr-defined]
+            self._leave_filter()
+            return True
+        return super().eventFilter(watched, event)
 
     def _leave_filter(self) -> None:
         if self.filter_edit.text():

@@ -84,8 +84,11 @@ def test_sign_in_walk_the_queue_approve_narrowed_and_reject(
     panel.reason_edit.setPlainText("The brief shows me in swimwear; I never do swimwear.")
     _press(qtbot, window, Qt.Key.Key_R)
     assert panel.confirming
+    qtbot.keyClick(panel.sign_button, Qt.Key.Key_Escape)  # Esc goes back, nothing signed
+    assert not panel.confirming
+    _press(qtbot, window, Qt.Key.Key_R)
     with qtbot.waitSignal(panel.decision_recorded, timeout=10_000):
-        qtbot.mouseClick(panel.sign_button, Qt.MouseButton.LeftButton)
+        qtbot.keyClick(panel.sign_button, Qt.Key.Key_Return)  # Enter signs
     qtbot.waitUntil(lambda: not window._queue_runner.busy, timeout=10_000)
 
     # The store: statuses and the narrowed scope as signed.
@@ -143,6 +146,9 @@ def test_passphrase_is_asked_again_after_idling(make_main_window, demo_library_d
     def answer(dialog: SignInDialog) -> int:
         # What the user does in the modal dialog: type the passphrase and press Enter.
         seen.append(dialog)
+        dialog.show()
+        dialog.windowHandle().requestActivate()
+        qtbot.waitUntil(dialog.isActiveWindow, timeout=5_000)
         qtbot.keyClicks(dialog.passphrase_edit, DEMO_PASSPHRASE)
         qtbot.keyClick(dialog.passphrase_edit, Qt.Key.Key_Return)
         qtbot.waitUntil(lambda: dialog.session is not None, timeout=10_000)
