@@ -89,8 +89,13 @@ def test_requests_are_varied(manifests: dict[str, Manifest]) -> None:
     assert {"EU", "GB", "US", "JP", "WW"} <= {t for m in values for t in m.use.territories}
     assert Counter(m.talent for m in values) == {t: 4 for t, _name in DEMO_TALENTS}
     assert any(m.use.voice for m in values)
-    dues = sorted(m.due for m in values if m.use.end >= TODAY)
+    # Requests still waiting for a decision are due from late November to the end of January;
+    # those already decided were due before their period began.
+    waiting = {p.request_id for p in DEMO_REQUEST_PLAN if p.status in ("pending",
+                                                                      "changes_requested")}
+    dues = sorted(m.due for m in values if m.id in waiting)
     assert dues[0] == dt.date(2026, 11, 20) and dues[-1] == dt.date(2027, 1, 31)
+    assert all(m.due < m.use.start for m in values if m.id not in waiting)
     assert any(d < TODAY for d in dues) and any(TODAY <= d <= TODAY + dt.timedelta(7) for d in dues)
 
 
