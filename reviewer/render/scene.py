@@ -9,6 +9,12 @@ three times slower (see /work/shared/perf-notes.md).
 
 Nothing here renders: callers decide when to draw (the Qt viewer runs with
 ``auto_update=False``; an off-screen screenshot renders by itself).
+
+Big avatars come with a proxy (:mod:`reviewer.render.proxy`): :func:`show_avatar` puts both in
+the scene and :func:`set_detail` shows one or the other. Meshes are drawn with a plain
+``vtkPolyDataMapper`` marked static, straight from the loaded arrays: no copy, no normals
+recomputed, no shift-and-scale pass over the points (float32 body coordinates in metres do
+not need it), so the first frame costs only the upload.
 """
 
 from __future__ import annotations
@@ -22,11 +28,13 @@ import numpy as np
 if TYPE_CHECKING:
     import pyvista as pv
 
-    from reviewer.assets.meshes import Avatar
+    from reviewer.assets.meshes import Avatar, AvatarPart
+    from reviewer.render.proxy import DisplayAvatar
 
 RenderMode = Literal["textured", "solid", "wireframe"]
 LightingPreset = Literal["studio", "soft", "rim"]
 ViewName = Literal["front", "back", "left", "right", "three_quarter"]
+Detail = Literal["full", "proxy"]
 
 RENDER_MODES: tuple[str, ...] = get_args(RenderMode)
 LIGHTING_PRESETS: tuple[str, ...] = get_args(LightingPreset)
@@ -43,6 +51,7 @@ FLOOR_RGB = (62, 64, 70)
 SHADOW_RGB = (8, 9, 10)
 
 AVATAR_ACTOR_PREFIX = "avatar-part-"
+PROXY_ACTOR_PREFIX = "avatar-proxy-"
 FLOOR_ACTOR_NAME = "avatar-floor"
 LABEL_ACTOR_NAME = "avatar-height"
 
@@ -91,7 +100,7 @@ _SPECULAR_POWER = 18.0
 
 @dataclass(eq=False)
 class SceneHandle:
-    """What :func:`show_avatar` put in a plotter, to change its mode or lighting later."""
+    """What :func:`show_avatar` put in a plotter, to change its mode, lighting or detail later."""
 
     plotter: Any
     avatar: Avatar
@@ -105,137 +114,234 @@ class SceneHandle:
         default=(0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
     )
     """The figure's bounds in the scene: upright, Y up, feet on y = 0."""
+    proxy_actors: list[Any] = field(default_factory=list)
+    proxy_textures: list[pv.Texture | None] = field(default_factory=list)
+    proxy_parts: tuple[AvatarPart, ...] = ()
+    detail: Detail = "full"
+
+    @property
+    def has_proxy(self) -> bool:
+        return bool(self.proxy_actors)
 
 
 def show_avatar(
     plotter: Any,
-    avatar: Avatar,
+    avatar: Avatar | DisplayAvatar,
     *,
     mode: RenderMode = "textured",
     lighting: LightingPreset = "studio",
     floor: bool = True,
     show_height: bool = True,
     view: ViewName = "front",
+    detail: Detail = "full",
 ) -> SceneHandle:
-    """Replace whatever the plotter shows with *avatar*, standing, framed in *view*."""
-    import pyvista as pv
+    """Replace whatever the plotter shows with *avatar*, standing, framed in *view*.
 
-    # vtkTexture is abstract until the OpenGL module registers its factory override; pyvista
-    # imports that module late, and pv.Texture() before the first render would fail.
-    import vtkmodules.vtkRenderingOpenGL2  # noqa: F401
+    *avatar* may be a :class:`~reviewer.render.proxy.DisplayAvatar`; its proxy, if it has one,
+    goes in the scene too, shown when *detail* is "proxy" (see :func:`set_detail`).
+    """
+    from reviewer.render.proxy import DisplayAvatar
 
     _check_choice(mode, RENDER_MODES, "render mode")
     _check_choice(lighting, LIGHTING_PRESETS, "lighting preset")
     _check_choice(view, VIEW_NAMES, "view")
+    _check_choice(detail, ("full", "proxy"), "detail")
+    display = avatar if isinstance(avatar, DisplayAvatar) else DisplayAvatar(avatar)
+    figure = display.avatar
     clear_scene(plotter)
     prepare_plotter(plotter)
 
-    textures_by_image: dict[int, pv.Texture] = {}
-    actors: list[Any] = []
-    textures: list[pv.Texture | None] = []
-    for index, part in enumerate(avatar.parts):
-        # The part's mesh is drawn as is (no copy) and stood up by the actor's matrix, which
-        # VTK also applies to the normals.
-        actor = plotter.add_mesh(
-            part.mesh,
-            name=f"{AVATAR_ACTOR_PREFIX}{index}",
-            color=SOLID_COLOR,
-            smooth_shading=False,  # pyvista would copy the mesh to recompute normals
-            show_scalar_bar=False,
-            reset_camera=False,
-            render=False,
-            **_MATERIAL,
-            specular_power=_SPECULAR_POWER,
-        )
-        actor.user_matrix = avatar.upright_transform
-        actor.prop.interpolation = "phong"  # smooth, with the file's or our point normals
-        texture = None
-        if part.texture is not None and part.has_uvs:
-            key = id(part.texture)
-            if key not in textures_by_image:
-                made = pv.Texture(part.texture)
-                made.interpolate = True
-                made.mipmap = True
-                textures_by_image[key] = made
-            texture = textures_by_image[key]
-        actors.append(actor)
-        textures.append(texture)
-
+    textures = _TextureCache(display.texture_data)
+    actors = [
+        _add_part_actor(plotter, f"{AVATAR_ACTOR_PREFIX}{index}", part.mesh, figure)
+        for index, part in enumerate(figure.parts)
+    ]
     handle = SceneHandle(
         plotter=plotter,
-        avatar=avatar,
+        avatar=figure,
         part_actors=actors,
-        textures=textures,
+        textures=[textures.of(part) for part in figure.parts],
         floor_actor=None,
         label_actor=None,
         mode=mode,
         lighting=lighting,
-        bounds=avatar.upright_bounds,
+        bounds=figure.upright_bounds,
     )
+    if display.proxy is not None:
+        handle.proxy_parts = display.proxy
+        handle.proxy_actors = [
+            _add_part_actor(plotter, f"{PROXY_ACTOR_PREFIX}{index}", part.mesh, figure)
+            for index, part in enumerate(display.proxy)
+        ]
+        handle.proxy_textures = [textures.of(part) for part in display.proxy]
     set_mode(handle, mode)
+    set_detail(handle, detail)
     if floor:
         handle.floor_actor = _add_floor(plotter, handle.bounds)
     if show_height:
         handle.label_actor = plotter.add_text(
-            _height_text(avatar),
+            _height_text(figure),
             position="lower_right",
             font_size=9,
             color=LABEL_COLOR,
             name=LABEL_ACTOR_NAME,
+            render=False,
         )
     set_lighting(plotter, lighting)
     handle.lighting = lighting
-    set_view(plotter, view)
+    # Framed on the full figure's bounds whichever detail shows, so views match exactly.
+    set_view(plotter, view, bounds=handle.bounds)
     return handle
 
 
+class _TextureCache:
+    """One ``pyvista.Texture`` per image: parts that share an image share the texture."""
+
+    def __init__(self, prepared: dict[int, Any]) -> None:
+        self._prepared = prepared
+        self._made: dict[int, pv.Texture] = {}
+
+    def of(self, part: AvatarPart) -> pv.Texture | None:
+        import pyvista as pv
+
+        # vtkTexture is abstract until the OpenGL module registers its factory override;
+        # pyvista imports that module late, and pv.Texture() before the first render fails.
+        import vtkmodules.vtkRenderingOpenGL2  # noqa: F401
+
+        if part.texture is None or not part.has_uvs:
+            return None
+        key = id(part.texture)
+        if key not in self._made:
+            data = self._prepared.get(key)
+            made = pv.Texture(data if data is not None else texture_data(part.texture))
+            made.interpolate = True
+            made.mipmap = True
+            self._made[key] = made
+        return self._made[key]
+
+
+def texture_data(image: np.ndarray) -> pv.ImageData:
+    """A texture image (top row first, as decoded) as VTK image data (bottom row first).
+
+    This is the one copy a texture needs; build it on a worker thread for big images (see
+    :func:`reviewer.render.proxy.prepare_for_display`).
+    """
+    import pyvista as pv
+
+    height, width = image.shape[:2]
+    components = 1 if image.ndim == 2 else image.shape[2]
+    grid = pv.ImageData(dimensions=(width, height, 1))
+    grid.point_data["Image"] = np.ascontiguousarray(image[::-1]).reshape(-1, components)
+    grid.point_data.active_scalars_name = "Image"
+    return grid
+
+
+def _add_part_actor(plotter: Any, name: str, mesh: Any, avatar: Avatar) -> Any:
+    """An actor drawing *mesh* as is (no copy), stood up by the actor's matrix (which VTK also
+    applies to the normals), with the viewer's material."""
+    import pyvista as pv
+    from vtkmodules.vtkRenderingCore import vtkPolyDataMapper
+
+    mapper = vtkPolyDataMapper()
+    mapper.SetInputData(mesh)
+    mapper.SetScalarVisibility(False)
+    # The mesh never changes while shown: skip the pipeline checks on every frame.
+    mapper.SetStatic(True)
+    # Shift-and-scale guards float precision of far-off coordinates; a body in metres near
+    # the origin needs none, and skipping it saves a pass over every point at upload.
+    mapper.SetVBOShiftScaleMethod(0)  # DISABLE_SHIFT_SCALE
+    actor = pv.Actor(mapper=mapper)
+    prop = actor.prop
+    prop.ambient = _MATERIAL["ambient"]
+    prop.diffuse = _MATERIAL["diffuse"]
+    prop.specular = _MATERIAL["specular"]
+    prop.specular_power = _SPECULAR_POWER
+    prop.interpolation = "phong"  # smooth, with the file's or our point normals
+    actor.user_matrix = avatar.upright_transform
+    plotter.add_actor(actor, name=name, reset_camera=False, render=False)
+    return actor
+
+
 def clear_scene(plotter: Any) -> None:
-    """Remove what :func:`show_avatar` added (the avatar, floor and label)."""
+    """Remove what :func:`show_avatar` added (the avatar, its proxy, floor and label)."""
     for name in list(plotter.actors):
-        if name.startswith(AVATAR_ACTOR_PREFIX) or name in (FLOOR_ACTOR_NAME, LABEL_ACTOR_NAME):
+        if name.startswith((AVATAR_ACTOR_PREFIX, PROXY_ACTOR_PREFIX)) or name in (
+            FLOOR_ACTOR_NAME,
+            LABEL_ACTOR_NAME,
+        ):
             plotter.remove_actor(name, reset_camera=False, render=False)
+
+
+def set_detail(handle: SceneHandle, detail: Detail) -> None:
+    """Show the full mesh ("full") or, if the avatar has one, its proxy ("proxy")."""
+    _check_choice(detail, ("full", "proxy"), "detail")
+    use_proxy = detail == "proxy" and handle.has_proxy
+    for actor in handle.part_actors:
+        actor.SetVisibility(not use_proxy)
+    for actor in handle.proxy_actors:
+        actor.SetVisibility(use_proxy)
+    handle.detail = "proxy" if use_proxy else "full"
+
+
+def set_upright(handle: SceneHandle, avatar: Avatar) -> None:
+    """Stand the figure up again after its up axis changed (*avatar* shares the meshes of the
+    one shown): move every actor, and the floor and height label with it."""
+    handle.avatar = avatar
+    handle.bounds = avatar.upright_bounds
+    for actor in (*handle.part_actors, *handle.proxy_actors):
+        actor.user_matrix = avatar.upright_transform
+    plotter = handle.plotter
+    if handle.floor_actor is not None:
+        plotter.remove_actor(FLOOR_ACTOR_NAME, reset_camera=False, render=False)
+        handle.floor_actor = _add_floor(plotter, handle.bounds)
+    if handle.label_actor is not None:
+        handle.label_actor.SetText(1, _height_text(avatar))  # 1: lower right corner
 
 
 def set_mode(handle: SceneHandle, mode: RenderMode) -> None:
     """Show the figure textured (its own look), solid (clay) or as a wireframe."""
     _check_choice(mode, RENDER_MODES, "render mode")
-    for actor, texture, part in zip(
-        handle.part_actors, handle.textures, handle.avatar.parts, strict=True
-    ):
-        prop = actor.prop
-        mapper = actor.mapper
-        mapper.scalar_visibility = False
-        actor.texture = None
-        prop.style = "wireframe" if mode == "wireframe" else "surface"
-        prop.lighting = True
-        if mode == "wireframe":
-            prop.color = WIREFRAME_COLOR
-            prop.line_width = 1.0
-            prop.opacity = 1.0
-        elif mode == "solid":
-            prop.color = SOLID_COLOR
-            prop.opacity = 1.0
-        else:
-            red, green, blue, alpha = part.base_color
-            prop.opacity = float(alpha)
-            if texture is not None:
-                # glTF multiplies the texture by the base colour; MTL's Kd is usually a
-                # placeholder grey when a map is present, so only glTF's factor applies.
-                tint = (
-                    (red, green, blue)
-                    if handle.avatar.format in ("gltf", "glb")
-                    else (1.0, 1.0, 1.0)
-                )
-                prop.color = tint
-                actor.texture = texture
-            elif part.colors_name is not None:
-                mapper.SetScalarModeToUsePointFieldData()
-                mapper.SelectColorArray(part.colors_name)
-                mapper.SetColorModeToDirectScalars()
-                mapper.scalar_visibility = True
-            else:
-                prop.color = (red, green, blue)
+    layers = [(handle.part_actors, handle.textures, handle.avatar.parts)]
+    if handle.has_proxy:
+        layers.append((handle.proxy_actors, handle.proxy_textures, handle.proxy_parts))
+    for actors, textures, parts in layers:
+        for actor, texture, part in zip(actors, textures, parts, strict=True):
+            _apply_mode(actor, texture, part, mode, handle.avatar.format)
     handle.mode = mode
+
+
+def _apply_mode(
+    actor: Any, texture: pv.Texture | None, part: AvatarPart, mode: RenderMode, fmt: str
+) -> None:
+    prop = actor.prop
+    mapper = actor.GetMapper()
+    mapper.SetScalarVisibility(False)
+    actor.texture = None
+    prop.style = "wireframe" if mode == "wireframe" else "surface"
+    prop.lighting = True
+    if mode == "wireframe":
+        prop.color = WIREFRAME_COLOR
+        prop.line_width = 1.0
+        prop.opacity = 1.0
+    elif mode == "solid":
+        prop.color = SOLID_COLOR
+        prop.opacity = 1.0
+    else:
+        red, green, blue, alpha = part.base_color
+        prop.opacity = float(alpha)
+        if texture is not None:
+            # glTF multiplies the texture by the base colour; MTL's Kd is usually a
+            # placeholder grey when a map is present, so only glTF's factor applies.
+            tint = (red, green, blue) if fmt in ("gltf", "glb") else (1.0, 1.0, 1.0)
+            prop.color = tint
+            actor.texture = texture
+        elif part.colors_name is not None:
+            mapper.SetScalarModeToUsePointFieldData()
+            mapper.SelectColorArray(part.colors_name)
+            mapper.SetColorModeToDirectScalars()
+            mapper.SetScalarVisibility(True)
+        else:
+            prop.color = (red, green, blue)
 
 
 def set_lighting(plotter: Any, preset: LightingPreset) -> None:
@@ -255,16 +361,21 @@ def set_lighting(plotter: Any, preset: LightingPreset) -> None:
         plotter.add_light(light)
 
 
-def set_view(plotter: Any, name: ViewName) -> None:
+def set_view(
+    plotter: Any,
+    name: ViewName,
+    bounds: tuple[float, float, float, float, float, float] | None = None,
+) -> None:
     """Look at the figure from *name*, framing all of it, Y up.
 
     Works on any plotter that :func:`show_avatar` filled; with no avatar in it, frames
-    whatever is there.
+    whatever is there. *bounds* (upright, in the scene) frames a figure not (yet) in it.
     """
     _check_choice(name, VIEW_NAMES, "view")
-    bounds = figure_bounds(plotter)
     if bounds is None:
-        plotter.reset_camera()
+        bounds = figure_bounds(plotter)
+    if bounds is None:
+        plotter.reset_camera(render=False)
         return
     direction = np.array(_VIEW_DIRECTIONS[name])
     # Leave room under the feet for the floor and its shadow.
@@ -272,11 +383,13 @@ def set_view(plotter: Any, name: ViewName) -> None:
     centre = np.array(
         [(bounds[0] + bounds[1]) / 2, (bounds[2] + bounds[3]) / 2, (bounds[4] + bounds[5]) / 2]
     )
-    camera = plotter.camera
-    distance = _framing_distance(bounds, centre, direction, camera.view_angle, plotter)
-    camera.focal_point = tuple(centre)
-    camera.position = tuple(centre + direction * distance)
-    camera.up = (0.0, 1.0, 0.0)
+    # Not plotter.camera: on first use pyvista resets the camera, which renders a frame.
+    camera = plotter.renderer.GetActiveCamera()
+    plotter.renderer.camera.is_set = True
+    distance = _framing_distance(bounds, centre, direction, camera.GetViewAngle(), plotter)
+    camera.SetFocalPoint(*centre)
+    camera.SetPosition(*(centre + direction * distance))
+    camera.SetViewUp(0.0, 1.0, 0.0)
     plotter.renderer.ResetCameraClippingRange()
 
 
@@ -285,7 +398,7 @@ def figure_bounds(plotter: Any) -> tuple[float, float, float, float, float, floa
     boxes = [
         actor.GetBounds()
         for name, actor in plotter.actors.items()
-        if name.startswith(AVATAR_ACTOR_PREFIX) and actor.GetVisibility()
+        if name.startswith((AVATAR_ACTOR_PREFIX, PROXY_ACTOR_PREFIX)) and actor.GetVisibility()
     ]
     if not boxes:
         return None
@@ -314,6 +427,10 @@ def prepare_plotter(plotter: Any) -> None:
     """Give a plotter the viewer's background and render settings (no anti-aliasing)."""
     plotter.set_background(BACKGROUND_BOTTOM, top=BACKGROUND_TOP)
     plotter.disable_anti_aliasing()
+    # The floor is the one translucent thing in the scene. VTK draws translucency with an
+    # order-independent pass by default: full-window float buffers composited every frame,
+    # about 90 ms a frame at 1280×800 on llvmpipe. One disc needs plain blending, nothing more.
+    plotter.renderer.SetUseOIT(False)
     # VTK's default two-sided lighting lights back faces as if they faced the camera, so
     # scans with inconsistent triangle winding still shade smoothly.
     plotter.renderer.SetTwoSidedLighting(True)
@@ -411,8 +528,10 @@ __all__ = [
     "BACKGROUND_BOTTOM",
     "BACKGROUND_TOP",
     "LIGHTING_PRESETS",
+    "PROXY_ACTOR_PREFIX",
     "RENDER_MODES",
     "VIEW_NAMES",
+    "Detail",
     "LightingPreset",
     "RenderMode",
     "SceneHandle",
@@ -420,8 +539,11 @@ __all__ = [
     "clear_scene",
     "figure_bounds",
     "prepare_plotter",
+    "set_detail",
     "set_lighting",
     "set_mode",
+    "set_upright",
     "set_view",
     "show_avatar",
+    "texture_data",
 ]

@@ -1,9 +1,21 @@
 """The 3D view of a twin: one pyvistaqt interactor, owned and wrapped, never subclassed.
 
-``AvatarViewer`` shows an already loaded :class:`reviewer.assets.meshes.Avatar` (loading runs
-on a worker thread elsewhere) or, in its place, an inline message such as why a file cannot be
-shown. Scene building lives in :mod:`reviewer.render.scene`, shared with off-screen renders and
-tests; this widget only adds the Qt around it. Call it from the GUI thread only.
+``AvatarViewer`` shows an already loaded avatar (loading runs on a worker thread elsewhere) or,
+in its place, an inline message such as why a file cannot be shown. Scene building lives in
+:mod:`reviewer.render.scene`, shared with off-screen renders and tests; this widget adds the Qt
+around it: a thin bar of controls under the view, the turntable, the per-asset up axis, and
+keeping the GUI thread free while a big avatar is on screen. Call it from the GUI thread only.
+
+How it stays fast on software OpenGL (see /work/shared/perf-notes.md):
+
+- It renders once per frame. pyvistaqt's widget draws every frame twice (once when VTK is
+  asked to render, again when Qt paints); here VTK's render requests only schedule a Qt
+  paint, and the paint renders.
+- An avatar with a proxy (:mod:`reviewer.render.proxy`) is drawn on screen as its proxy only.
+  When the camera comes to rest, :class:`reviewer.render.full_frame.FullFrameRenderer` draws
+  the full mesh off screen on its own thread and the finished frame is laid over the view
+  until the camera moves again. The GUI thread never uploads or draws the full mesh. Should
+  that renderer fail, the full mesh is drawn on screen at rest instead.
 """
 
 from __future__ import annotations
@@ -13,19 +25,40 @@ import os
 # pyvistaqt reaches Qt through qtpy, which must be told which binding to use before the import.
 os.environ.setdefault("QT_API", "pyside6")
 
+import dataclasses
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QLabel, QStackedLayout, QWidget
+from PySide6.QtCore import QElapsedTimer, QEvent, QObject, QPoint, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QImage, QPixmap
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QSizePolicy,
+    QStackedLayout,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 from pyvistaqt import QtInteractor
 
+from reviewer.assets.meshes import UP_AXES
 from reviewer.render import scene
+from reviewer.render.full_frame import (
+    CameraState,
+    FrameRequest,
+    FullFrameRenderer,
+    apply_camera_state,
+    camera_state,
+)
+from reviewer.render.proxy import DisplayAvatar, prepare_for_display
 
 if TYPE_CHECKING:
-    from reviewer.assets.meshes import Avatar
+    from reviewer.assets.meshes import Avatar, UpAxis
     from reviewer.render.scene import LightingPreset, RenderMode, SceneHandle, ViewName
 
 # pyvista's default key bindings act on the whole plotter behind our back ("q" prepares to
@@ -34,29 +67,103 @@ if TYPE_CHECKING:
 # actions, so the viewer swallows none of them.
 _PYVISTA_KEYS = ("q", "b", "v", "C", "Up", "Down", "plus", "minus")
 
+SHORTCUTS: dict[str, str] = {
+    "front": "Ctrl+1",
+    "back": "Ctrl+2",
+    "left": "Ctrl+3",
+    "right": "Ctrl+4",
+    "three_quarter": "Ctrl+5",
+    "reset": "F",
+    "turntable": "T",
+    "mode": "M",
+    "lighting": "L",
+    "up_axis": "U",
+    "screenshot": "Ctrl+Shift+S",
+}
+"""The keys the main window binds to this viewer's slots; the bar's tooltips show them."""
+
+VIEW_LABELS: dict[str, str] = {
+    "front": "Front",
+    "back": "Back",
+    "left": "Left",
+    "right": "Right",
+    "three_quarter": "¾",
+}
+MODE_LABELS: dict[str, str] = {"textured": "Textured", "solid": "Solid", "wireframe": "Wireframe"}
+LIGHTING_LABELS: dict[str, str] = {"studio": "Studio", "soft": "Soft", "rim": "Rim"}
+
+TURNTABLE_DEGREES_PER_SECOND = 30.0
+_TURNTABLE_TICK_MS = 15
+_REST_DELAY_MS = 180  # the camera counts as at rest this long after the last wheel step
+_UP_AXIS_SETTING = "avatar_viewer/up_axis/"
+
 _MESSAGE_STYLE = (
     f"background: {scene.BACKGROUND_BOTTOM}; color: #b9bcc1; padding: 24px; font-size: 13px;"
 )
 _LOADING_STYLE = (
     f"background: {scene.BACKGROUND_BOTTOM}; color: #7d8087; padding: 24px; font-size: 13px;"
 )
+_BAR_STYLE = """
+#avatarViewerBar { background: #18191b; border-top: 1px solid #26282b; }
+#avatarViewerBar QToolButton { padding: 3px 6px; color: #b9bbbf; border-radius: 3px; }
+#avatarViewerBar QToolButton:hover { background: #2a2c30; border-color: #35383c; }
+#avatarViewerBar QToolButton:checked { background: #2f3338; border-color: #4a5f78;
+    color: #e6e7e9; }
+#avatarViewerBar QToolButton:disabled { color: #55575b; }
+#avatarViewerBar QToolButton::menu-indicator { image: none; width: 0; }
+#avatarViewerBar QToolButton[popupMode="1"] { padding-right: 14px; }
+#avatarViewerBar QToolButton::menu-button { border: none; width: 12px; }
+#avatarViewerBar QFrame[class="separator"] { background: #2c2e31; }
+"""
+
+
+class _FrameRelay(QObject):
+    # Emitted on the full-frame renderer's thread; Qt queues it into the GUI thread.
+    frame = Signal(int, object)
 
 
 class AvatarViewer(QWidget):
-    """Shows one avatar in 3D, or a message in its place.
+    """Shows one avatar in 3D, or a message in its place, with a bar of controls under it.
 
     Owns a ``pyvistaqt.QtInteractor`` with ``auto_update=False``: nothing re-renders on a
-    timer; every change here renders once, explicitly. ``closeEvent`` closes the interactor
-    and its render window.
+    timer; every change schedules one paint. ``closeEvent`` closes the interactor, its render
+    window and the full-frame renderer's thread.
+
+    *settings* keeps the up axis chosen per asset (default: the application's ``QSettings``).
+    *proxy_above* and *proxy_triangles* say when and how big a proxy is built for an avatar
+    given without one (see :func:`reviewer.render.proxy.prepare_for_display`). With *warm_up*
+    the viewer pays VTK's one-time costs (shader compilation, the full-frame renderer's thread
+    and window) as soon as the event loop runs, instead of when the first avatar arrives.
     """
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    turntable_changed = Signal(bool)
+    up_axis_changed = Signal(str)
+    full_frame_shown = Signal()
+    """A frame with the full mesh (not the proxy) is on screen."""
+
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        *,
+        settings: QSettings | None = None,
+        proxy_above: int | None = None,
+        proxy_triangles: int | None = None,
+        warm_up: bool = True,
+    ) -> None:
         super().__init__(parent)
+        self._settings = settings
+        self._proxy_options: dict[str, int] = {}
+        if proxy_above is not None:
+            self._proxy_options["proxy_above"] = proxy_above
+        if proxy_triangles is not None:
+            self._proxy_options["proxy_triangles"] = proxy_triangles
+
         self._interactor = QtInteractor(self, auto_update=False)
         # A file dropped on a bare QtInteractor is read and shown with pyvista.read, skipping
         # every check in reviewer.assets: nothing reaches this view except through the caller.
         self._interactor.setAcceptDrops(False)
         self._silence_default_keys()
+        self._render_observer = self._render_once_per_paint()
         scene.prepare_plotter(self._interactor)
 
         self._message = QLabel(self)
@@ -66,20 +173,64 @@ class AvatarViewer(QWidget):
         self._message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._message.setStyleSheet(_MESSAGE_STYLE)
 
-        self._stack = QStackedLayout(self)
+        # The full-detail frame of a big avatar, laid over the live (proxy) view at rest.
+        self._overlay = QLabel(self._interactor)
+        self._overlay.setObjectName("avatarViewerFullFrame")
+        self._overlay.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self._overlay.setScaledContents(False)
+        self._overlay.hide()
+
+        self._stack = QStackedLayout()
         self._stack.setContentsMargins(0, 0, 0, 0)
         self._stack.addWidget(self._interactor)
         self._stack.addWidget(self._message)
         self._stack.setCurrentWidget(self._interactor)
 
+        self._bar = self._build_bar()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addLayout(self._stack, 1)
+        layout.addWidget(self._bar)
+
+        self._display: DisplayAvatar | None = None
         self._handle: SceneHandle | None = None
+        self._asset_key: str | None = None
         self._closed = False
+        self._interacting = False
+        self._token = 0  # bumped whenever the camera or the look changes
+        self._awaiting_full_frame = False
+        self._full_frames: FullFrameRenderer | None = None
+        self._relay = _FrameRelay(self)
+        self._relay.frame.connect(self._on_full_frame)
+        self._preparing: Any = None  # a LatestOnlyRunner, made when first needed
+        # A big avatar whose full frame is being drawn while its proxy is built: (avatar,
+        # camera, token). Its frame may arrive before there is a live scene to lay it over.
+        self._early: tuple[Avatar, CameraState, int] | None = None
+        self._overlay_camera: CameraState | None = None  # where the laid-over frame was drawn
+
+        self._rest_timer = QTimer(self)
+        self._rest_timer.setSingleShot(True)
+        self._rest_timer.timeout.connect(self._come_to_rest)
+        self._turntable_timer = QTimer(self)
+        self._turntable_timer.setInterval(_TURNTABLE_TICK_MS)
+        self._turntable_timer.timeout.connect(self._on_turntable_tick)
+        self._turntable_clock = QElapsedTimer()
+        self._update_bar()
+        self._interactor.installEventFilter(self)
+        if warm_up:
+            QTimer.singleShot(0, self.warm_up)
 
     # -- what is shown ---------------------------------------------------------------------------
     @property
     def avatar(self) -> Avatar | None:
-        """The avatar on display, or None while empty or showing a message."""
+        """The avatar on display (stood on its current up axis), or None."""
         return None if self._handle is None else self._handle.avatar
+
+    @property
+    def display(self) -> DisplayAvatar | None:
+        """The avatar on display with its proxy, or None."""
+        return self._display
 
     @property
     def message(self) -> str | None:
@@ -93,22 +244,70 @@ class AvatarViewer(QWidget):
         """The interactor, for linking cameras in a comparison. Do not add actors to it."""
         return self._interactor
 
+    @property
+    def mode(self) -> RenderMode:
+        return "textured" if self._handle is None else self._handle.mode
+
+    @property
+    def lighting(self) -> LightingPreset:
+        return "studio" if self._handle is None else self._handle.lighting
+
+    @property
+    def up_axis(self) -> UpAxis | None:
+        return None if self._handle is None else self._handle.avatar.up_axis
+
+    @property
+    def turntable_running(self) -> bool:
+        return self._turntable_timer.isActive()
+
+    @property
+    def showing_proxy(self) -> bool:
+        """True while the live view draws the proxy and no full-detail frame covers it."""
+        return (
+            self._handle is not None
+            and self._handle.detail == "proxy"
+            and not self._overlay.isVisible()
+        )
+
+    @property
+    def showing_full_detail(self) -> bool:
+        """True when what is on screen is the full mesh (drawn live or laid over the view)."""
+        if self._handle is None:
+            return False
+        return self._handle.detail == "full" or self._overlay.isVisible()
+
     def show_avatar(
         self,
-        avatar: Avatar,
+        avatar: Avatar | DisplayAvatar,
         *,
-        mode: RenderMode = "textured",
-        lighting: LightingPreset = "studio",
+        asset_key: str | None = None,
+        mode: RenderMode | None = None,
+        lighting: LightingPreset | None = None,
         view: ViewName = "front",
     ) -> None:
-        """Show *avatar*, standing, framed from the front (or *view*)."""
+        """Show *avatar*, standing, framed from the front (or *view*).
+
+        Pass a :class:`~reviewer.render.proxy.DisplayAvatar` made on the loading thread with
+        :func:`~reviewer.render.proxy.prepare_for_display`; a plain big ``Avatar`` is prepared
+        on a worker thread first (meanwhile the view says so). *asset_key*, the asset's
+        SHA-256, recalls the up axis chosen for it before. *mode* and *lighting* default to
+        what the viewer showed last.
+        """
         if self._closed:
             return
-        self._handle = scene.show_avatar(
-            self._interactor, avatar, mode=mode, lighting=lighting, view=view
-        )
-        self._stack.setCurrentWidget(self._interactor)
-        self._interactor.render()
+        mode = mode or self.mode
+        lighting = lighting or self.lighting
+        if not isinstance(avatar, DisplayAvatar):
+            threshold = self._proxy_options.get("proxy_above")
+            big = avatar.triangles > (threshold if threshold is not None else _default_above())
+            if big or _has_big_texture(avatar):
+                self._prepare_then_show(avatar, asset_key, mode, lighting, view, big=big)
+                return
+            avatar = prepare_for_display(avatar, **self._proxy_options)
+        if self._preparing is not None:
+            self._preparing.cancel()
+        self._early = None
+        self._show_display(avatar, asset_key, mode, lighting, view)
 
     def show_message(self, text: str) -> None:
         """Replace the 3D view with *text*, e.g. naming a file that cannot be shown."""
@@ -122,10 +321,9 @@ class AvatarViewer(QWidget):
         """Show an empty 3D view (and let the avatar's meshes go)."""
         self._drop_scene()
         self._stack.setCurrentWidget(self._interactor)
-        if not self._closed:
-            self._interactor.render()
+        self._request_paint()
 
-    # -- camera and look -----------------------------------------------------------------------
+    # -- camera ----------------------------------------------------------------------------------
     def reset_camera(self) -> None:
         """Frame the whole figure from the front again."""
         self.set_view("front")
@@ -134,38 +332,170 @@ class AvatarViewer(QWidget):
         """Look from "front", "back", "left", "right" or "three_quarter"."""
         if self._closed:
             return
-        scene.set_view(self._interactor, name)
-        self._interactor.render()
+        self.stop_turntable()
+        self._camera_moves()
+        bounds = None if self._handle is None else self._handle.bounds
+        scene.set_view(self._interactor, name, bounds=bounds)
+        self._request_paint()
+        self._come_to_rest()
 
+    def view_front(self) -> None:
+        self.set_view("front")
+
+    def view_back(self) -> None:
+        self.set_view("back")
+
+    def view_left(self) -> None:
+        self.set_view("left")
+
+    def view_right(self) -> None:
+        self.set_view("right")
+
+    def view_three_quarter(self) -> None:
+        self.set_view("three_quarter")
+
+    def toggle_turntable(self) -> None:
+        """Start or stop turning the camera slowly around the figure."""
+        if self.turntable_running:
+            self.stop_turntable()
+        else:
+            self.start_turntable()
+
+    def start_turntable(self) -> None:
+        if self._handle is None or self._closed or self.turntable_running:
+            return
+        self._camera_moves()
+        self._turntable_clock.start()
+        self._turntable_timer.start()
+        self._update_bar()
+        self.turntable_changed.emit(True)
+
+    def stop_turntable(self) -> None:
+        """Stop the turntable (also done by any mouse press or wheel step on the view)."""
+        if self._halt_turntable():
+            self._come_to_rest()
+
+    def _halt_turntable(self) -> bool:
+        if not self.turntable_running:
+            return False
+        self._turntable_timer.stop()
+        self._update_bar()
+        self.turntable_changed.emit(False)
+        return True
+
+    # -- look ------------------------------------------------------------------------------------
     def set_mode(self, mode: RenderMode) -> None:
         """Show the figure "textured", "solid" (clay) or as a "wireframe"."""
         if self._handle is None or self._closed:
             return
         scene.set_mode(self._handle, mode)
-        self._interactor.render()
+        self._update_bar()
+        self._look_changed()
+
+    def cycle_mode(self) -> None:
+        """Textured, then solid, then wireframe, then textured again."""
+        self.set_mode(_next(scene.RENDER_MODES, self.mode))  # type: ignore[arg-type]
 
     def set_lighting(self, preset: LightingPreset) -> None:
-        """Light the figure "studio", "soft" or "rim"."""
+        """Light the figure "studio" (three-point), "soft" or "rim"."""
         if self._closed:
             return
         scene.set_lighting(self._interactor, preset)
         if self._handle is not None:
             self._handle.lighting = preset
-        self._interactor.render()
+        self._update_bar()
+        self._look_changed()
+
+    def cycle_lighting(self) -> None:
+        """Studio, then soft, then rim, then studio again."""
+        self.set_lighting(_next(scene.LIGHTING_PRESETS, self.lighting))  # type: ignore[arg-type]
+
+    def set_up_axis(self, axis: UpAxis) -> None:
+        """Stand the figure on another axis of its file ("y", "z", "x", "-y", "-z", "-x").
+
+        The choice is remembered for the asset (see *asset_key* of :meth:`show_avatar`).
+        """
+        if self._handle is None or self._closed:
+            return
+        avatar = self._handle.avatar.with_up_axis(axis)
+        if self._display is not None:
+            self._display = dataclasses.replace(self._display, avatar=avatar)
+        scene.set_upright(self._handle, avatar)
+        if self._asset_key is not None:
+            self._settings_store().setValue(_UP_AXIS_SETTING + self._asset_key, axis)
+        self._update_bar()
+        self.up_axis_changed.emit(axis)
+        self.set_view("front")
+
+    def cycle_up_axis(self) -> None:
+        """Try the next up axis: Y, Z, X, -Y, -Z, -X."""
+        if self._handle is not None:
+            self.set_up_axis(_next(UP_AXES, self._handle.avatar.up_axis))  # type: ignore[arg-type]
 
     # -- images ----------------------------------------------------------------------------------
     def grab_image(self) -> np.ndarray:
-        """The 3D view as an (H, W, 3) uint8 array, rendered now."""
+        """The 3D view at full detail as an (H, W, 3) uint8 array in device pixels."""
         if self._closed:
             raise RuntimeError("the avatar viewer is closed")
-        image = self._interactor.screenshot(None, return_img=True)
-        return np.asarray(image, dtype=np.uint8)
+        if self._handle is not None and self._handle.has_proxy:
+            renderer = self._full_frame_renderer()
+            if renderer is not None:
+                return renderer.render_now(self._frame_request())
+            scene.set_detail(self._handle, "full")
+        image = self._interactor.grabFramebuffer()  # paints now, in device pixels
+        return _qimage_to_array(image)
 
     def screenshot(self, path: Path) -> None:
-        """Save the 3D view as an image file (format from the suffix, e.g. .png)."""
+        """Save the 3D view at full detail as an image file (format from the suffix, e.g. .png)."""
         from PIL import Image
 
         Image.fromarray(self.grab_image()).save(path)
+
+    def save_screenshot(self) -> Path | None:
+        """Ask where to save the view as a PNG, and save it there."""
+        name, _ = QFileDialog.getSaveFileName(
+            self, "Save the 3D view as PNG", "avatar.png", "PNG image (*.png)"
+        )
+        if not name:
+            return None
+        path = Path(name) if name.lower().endswith(".png") else Path(name + ".png")
+        self.screenshot(path)
+        return path
+
+    def pick(self, point: QPoint) -> tuple[float, float, float] | None:
+        """The point of the figure under *point* (widget coordinates, as in a mouse event),
+        in scene coordinates, or None. Accounts for the device pixel ratio like mouse events."""
+        from vtkmodules.vtkRenderingCore import vtkCellPicker
+
+        if self._handle is None or self._closed:
+            return None
+        scale = self._interactor.devicePixelRatioF()
+        x = round(point.x() * scale)
+        y = round((self._interactor.height() - point.y() - 1) * scale)
+        picker = vtkCellPicker()
+        picker.SetTolerance(0.0005)
+        if not picker.Pick(x, y, 0, self._interactor.renderer):
+            return None
+        picked = picker.GetActor()
+        figure = (*self._handle.part_actors, *self._handle.proxy_actors)
+        if not any(picked is actor for actor in figure):
+            return None  # the floor
+        return tuple(picker.GetPickPosition())  # type: ignore[return-value]
+
+    def warm_up(self) -> None:
+        """Draw a tiny textured figure once, here and in the full-frame renderer, and forget
+        it: compiles the shaders the first real avatar needs (a few hundred milliseconds on
+        software OpenGL) before anyone waits for it. Does nothing once an avatar is shown."""
+        if self._closed or self._handle is not None:
+            return
+        sample = _warm_up_sample()
+        handle = scene.show_avatar(self._interactor, sample)
+        self._interactor.grabFramebuffer()
+        scene.clear_scene(self._interactor)
+        del handle
+        renderer = self._full_frame_renderer()
+        if renderer is not None:
+            renderer.warm_up(sample)
 
     # -- lifetime --------------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:
@@ -173,14 +503,157 @@ class AvatarViewer(QWidget):
         super().closeEvent(event)
 
     def close_interactor(self) -> None:
-        """Close the interactor and free its render window; safe to call twice."""
+        """Close the interactor, its render window and the full-frame renderer; safe twice."""
         if self._closed:
             return
         self._closed = True
+        self._turntable_timer.stop()
+        self._rest_timer.stop()
+        if self._preparing is not None:
+            self._preparing.cancel()
+        if self._full_frames is not None:
+            self._full_frames.close()
+            self._full_frames = None
         self._handle = None
+        self._display = None
+        interactor = getattr(self._interactor, "iren", None)
+        if interactor is not None and self._render_observer is not None:
+            interactor.interactor.RemoveObserver(self._render_observer)
+        self._interactor.removeEventFilter(self)
         self._interactor.close()
 
-    # -- internals -------------------------------------------------------------------------------
+    # -- Qt events -------------------------------------------------------------------------------
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self._interactor and getattr(self, "_handle", None) is not None:
+            kind = event.type()
+            if kind == QEvent.Type.MouseButtonPress:
+                self._halt_turntable()
+                self._interacting = True
+                self._camera_moves()
+            elif kind == QEvent.Type.MouseButtonRelease:
+                self._interacting = False
+                self._rest_timer.start(_REST_DELAY_MS)
+            elif kind == QEvent.Type.Wheel:
+                self._halt_turntable()
+                self._camera_moves()
+                self._rest_timer.start(_REST_DELAY_MS)
+            elif kind == QEvent.Type.Resize:
+                self._overlay.setGeometry(self._interactor.rect())
+                self._camera_moves()
+                self._rest_timer.start(_REST_DELAY_MS)
+        return False
+
+    # -- internals: showing ----------------------------------------------------------------------
+    def _show_display(
+        self,
+        display: DisplayAvatar,
+        asset_key: str | None,
+        mode: RenderMode,
+        lighting: LightingPreset,
+        view: ViewName,
+    ) -> None:
+        self.stop_turntable()
+        early = self._early
+        self._early = None
+        if early is not None and early[0] is display.avatar and early[2] == self._token:
+            # Its full frame is drawn (or drawing) already: add the live scene under it.
+            self._show_live_scene(display, asset_key, mode, lighting, view)
+            apply_camera_state(self._interactor, early[1])
+            self._request_paint()
+            return
+        display = dataclasses.replace(
+            display, avatar=self._remembered_up(display.avatar, asset_key)
+        )
+        self._token += 1
+        self._overlay.hide()
+        self._show_live_scene(display, asset_key, mode, lighting, view)
+        if display.proxy is not None:
+            renderer = self._full_frame_renderer()
+            if renderer is not None:
+                renderer.show(display)
+        elif self._full_frames is not None:
+            self._full_frames.show(None)  # let the last big avatar go
+        self._awaiting_full_frame = True
+        self._request_paint()
+        self._come_to_rest()
+
+    def _remembered_up(self, avatar: Avatar, asset_key: str | None) -> Avatar:
+        stored = None
+        if asset_key is not None:
+            stored = self._settings_store().value(_UP_AXIS_SETTING + asset_key)
+        if stored in UP_AXES and stored != avatar.up_axis:
+            return avatar.with_up_axis(stored)
+        return avatar
+
+    def _show_live_scene(
+        self,
+        display: DisplayAvatar,
+        asset_key: str | None,
+        mode: RenderMode,
+        lighting: LightingPreset,
+        view: ViewName,
+    ) -> None:
+        self._asset_key = asset_key
+        self._display = display
+        self._handle = scene.show_avatar(
+            self._interactor,
+            display,
+            mode=mode,
+            lighting=lighting,
+            view=view,
+            detail="proxy" if display.proxy is not None else "full",
+        )
+        self._stack.setCurrentWidget(self._interactor)
+        self._update_bar()
+
+    def _prepare_then_show(
+        self,
+        avatar: Avatar,
+        asset_key: str | None,
+        mode: RenderMode,
+        lighting: LightingPreset,
+        view: ViewName,
+        *,
+        big: bool,
+    ) -> None:
+        """Build the proxy (and VTK's copy of big textures) on a worker thread. For a big
+        avatar, meanwhile, the full-frame renderer starts drawing it at once: the proxy is
+        only needed once the camera moves, and the full frame is what the person waits for."""
+        from reviewer.ui.workers import LatestOnlyRunner
+
+        if self._preparing is None:
+            self._preparing = LatestOnlyRunner(self)
+        if self.message is None:
+            self.show_loading("Preparing the avatar…")
+        else:
+            self._drop_scene()  # keep the caller's "Loading…" note up
+        avatar = self._remembered_up(avatar, asset_key)
+        renderer = self._full_frame_renderer() if big else None
+        if renderer is not None:
+            self._token += 1
+            window = self._interactor.render_window
+            scene.set_view(self._interactor, view, bounds=avatar.upright_bounds)
+            camera = camera_state(self._interactor)
+            self._early = (avatar, camera, self._token)
+            self._awaiting_full_frame = True
+            renderer.show(DisplayAvatar(avatar))
+            renderer.request(
+                FrameRequest(
+                    token=self._token,
+                    avatar=avatar,
+                    size=tuple(window.GetSize()),  # type: ignore[arg-type]
+                    camera=camera,
+                    mode=mode,
+                    lighting=lighting,
+                )
+            )
+        options = dict(self._proxy_options)
+        self._preparing.start(
+            lambda: prepare_for_display(avatar, **options),
+            lambda display: self._show_display(display, asset_key, mode, lighting, view),
+            lambda reason: self.show_message(f"Cannot show the avatar: {reason}"),
+        )
+
     def _show_text(self, text: str, style: str) -> None:
         self._drop_scene()
         self._message.setStyleSheet(style)
@@ -188,9 +661,157 @@ class AvatarViewer(QWidget):
         self._stack.setCurrentWidget(self._message)
 
     def _drop_scene(self) -> None:
+        self.stop_turntable()
+        self._rest_timer.stop()
+        self._token += 1
+        self._early = None
         self._handle = None
+        self._display = None
+        self._overlay.hide()
+        self._overlay.clear()
+        if self._preparing is not None:
+            self._preparing.cancel()
+        if self._full_frames is not None:
+            self._full_frames.show(None)
         if not self._closed:
             scene.clear_scene(self._interactor)
+        self._update_bar()
+
+    # -- internals: motion and rest --------------------------------------------------------------
+    def _camera_moves(self) -> None:
+        """The camera is about to move: draw the proxy live, drop any full frame."""
+        self._rest_timer.stop()
+        self._token += 1
+        self._overlay.hide()
+        if self._handle is not None and self._handle.has_proxy:
+            scene.set_detail(self._handle, "proxy")
+
+    def _look_changed(self) -> None:
+        self._camera_moves()
+        self._request_paint()
+        self._come_to_rest()
+
+    def _come_to_rest(self) -> None:
+        """The camera stopped: show the full mesh (off screen, or on screen as a fallback)."""
+        handle = self._handle
+        if handle is None or self._closed or self._interacting or self.turntable_running:
+            return
+        self._awaiting_full_frame = True
+        if not handle.has_proxy:
+            self._request_paint()
+            return
+        renderer = self._full_frame_renderer()
+        if renderer is not None:
+            renderer.request(self._frame_request())
+            return
+        scene.set_detail(handle, "full")
+        self._request_paint()
+
+    def _frame_request(self) -> FrameRequest:
+        assert self._handle is not None
+        window = self._interactor.render_window
+        return FrameRequest(
+            token=self._token,
+            avatar=self._handle.avatar,
+            size=tuple(window.GetSize()),  # type: ignore[arg-type]
+            camera=camera_state(self._interactor),
+            mode=self._handle.mode,
+            lighting=self._handle.lighting,
+        )
+
+    def _full_frame_renderer(self) -> FullFrameRenderer | None:
+        if self._full_frames is not None and self._full_frames.failure is not None:
+            return None
+        if self._full_frames is None and not self._closed:
+            self._full_frames = FullFrameRenderer(self._relay.frame.emit)
+        return self._full_frames
+
+    def _on_full_frame(self, token: int, image: object) -> None:
+        early = self._early is not None and self._early[2] == token
+        if token != self._token or (self._handle is None and not early) or self._closed:
+            return  # the camera or the look changed since: a newer frame will follow
+        self._stack.setCurrentWidget(self._interactor)
+        pixels = np.ascontiguousarray(image)
+        height, width = pixels.shape[:2]
+        qimage = QImage(pixels.data, width, height, 3 * width, QImage.Format.Format_RGB888)
+        pixmap = QPixmap.fromImage(qimage.copy())
+        pixmap.setDevicePixelRatio(self._interactor.devicePixelRatioF())
+        self._overlay.setGeometry(self._interactor.rect())
+        self._overlay.setPixmap(pixmap)
+        self._overlay_camera = camera_state(self._interactor)
+        self._overlay.show()
+        self._overlay.raise_()
+        if self._awaiting_full_frame:
+            self._awaiting_full_frame = False
+            self.full_frame_shown.emit()
+
+    def _on_turntable_tick(self) -> None:
+        if self._handle is None:
+            self._turntable_timer.stop()
+            return
+        elapsed = min(self._turntable_clock.restart(), 100)  # no leap after a stall
+        self._interactor.renderer.GetActiveCamera().Azimuth(
+            -TURNTABLE_DEGREES_PER_SECOND * elapsed / 1000.0
+        )
+        self._interactor.renderer.ResetCameraClippingRange()
+        self._request_paint()
+
+    # -- internals: rendering --------------------------------------------------------------------
+    def _request_paint(self) -> None:
+        if not self._closed:
+            self._interactor.update()
+
+    def _render_once_per_paint(self) -> int | None:
+        """Make VTK's render requests schedule a Qt paint instead of rendering at once.
+
+        pyvistaqt's widget renders when VTK asks and again when Qt paints (its paintGL always
+        renders), so each frame of an orbit would be drawn twice. With rendering disabled on
+        the interactor, VTK's RenderEvent still fires: inside a paint it renders (once),
+        outside it schedules the paint, and Qt folds several requests into one frame.
+        """
+        interactor = getattr(self._interactor, "iren", None)
+        if interactor is None:
+            return None
+        vtk_interactor = interactor.interactor
+        vtk_interactor.EnableRenderOff()
+        widget = self._interactor
+        renderer = self._interactor.renderer
+
+        def on_render(_caller: object, _event: str) -> None:
+            # pyvistaqt's widget sets _in_paint around paintGL; if it ever stops doing so,
+            # rendering at once is the safe side (the old behaviour, two renders a frame).
+            if getattr(widget, "_in_paint", True):
+                widget.render_window.Render()
+            else:
+                widget.update()
+
+        def on_render_start(_caller: object, _event: str) -> None:
+            # Someone moved the camera without telling us (a linked view in a comparison):
+            # the laid-over full frame no longer matches, so the live proxy shows instead.
+            overlay_camera = self._overlay_camera
+            if (
+                self._overlay.isVisible()
+                and overlay_camera is not None
+                and not _same_view(camera_state(self._interactor), overlay_camera)
+            ):
+                self._camera_moves()
+                if not self._interacting:
+                    self._rest_timer.start(_REST_DELAY_MS)
+
+        def on_rendered(_caller: object, _event: str) -> None:
+            handle = self._handle
+            if (
+                self._awaiting_full_frame
+                and handle is not None
+                and handle.detail == "full"
+                and not self._closed
+            ):
+                self._awaiting_full_frame = False
+                QTimer.singleShot(0, self.full_frame_shown.emit)
+
+        renderer.AddObserver("StartEvent", on_render_start)
+        renderer.AddObserver("EndEvent", on_rendered)
+        return vtk_interactor.AddObserver("RenderEvent", on_render)
 
     def _silence_default_keys(self) -> None:
         for key in _PYVISTA_KEYS:
@@ -199,3 +820,195 @@ class AvatarViewer(QWidget):
         if interactor is not None:
             # The interactor style listens for CharEvent to run VTK's own key bindings.
             interactor.interactor.RemoveObservers("CharEvent")
+
+    def _settings_store(self) -> QSettings:
+        return self._settings if self._settings is not None else QSettings()
+
+    # -- internals: the bar of controls ----------------------------------------------------------
+    def _build_bar(self) -> QWidget:
+        bar = QWidget(self)
+        bar.setObjectName("avatarViewerBar")
+        bar.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
+        bar.setStyleSheet(_BAR_STYLE)
+        row = QHBoxLayout(bar)
+        row.setContentsMargins(6, 3, 6, 3)
+        row.setSpacing(1)
+        self._buttons: dict[str, QToolButton] = {}
+
+        def button(name: str, text: str, tip: str, slot: Any, *, checkable: bool = False) -> None:
+            made = QToolButton(bar)
+            made.setObjectName(f"avatarViewer-{name}")
+            made.setText(text)
+            key = SHORTCUTS.get(name)
+            made.setToolTip(f"{tip}  ({key})" if key else tip)
+            made.setCheckable(checkable)
+            made.setAutoRaise(True)
+            made.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            made.clicked.connect(lambda _checked=False: slot())
+            made.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+            row.addWidget(made)
+            self._buttons[name] = made
+
+        # Front, back, sides and three-quarter in one menu, each with its key; a click on
+        # the button itself frames the figure from the front again.
+        self._view_menu = QMenu(bar)
+        for name, text in VIEW_LABELS.items():
+            pretty = "Three-quarter" if name == "three_quarter" else text
+            action = QAction(f"{pretty} view\t{SHORTCUTS[name]}", self._view_menu)
+            action.triggered.connect(lambda _checked=False, n=name: self.set_view(n))
+            self._view_menu.addAction(action)
+        self._view_menu.addSeparator()
+        reset = QAction(f"Reset view\t{SHORTCUTS['reset']}", self._view_menu)
+        reset.triggered.connect(lambda _checked=False: self.reset_camera())
+        self._view_menu.addAction(reset)
+        button(
+            "reset",
+            "View",
+            "Reset the view; the arrow lists front, back, sides, ¾",
+            self.reset_camera,
+        )
+        self._buttons["reset"].setMenu(self._view_menu)
+        self._buttons["reset"].setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
+        button(
+            "turntable",
+            "Turntable",
+            "Turn slowly around the figure",
+            self.toggle_turntable,
+            checkable=True,
+        )
+        row.addWidget(_separator(bar))
+        self._mode_menu = self._choice_menu(
+            bar,
+            MODE_LABELS,
+            self.set_mode,
+        )
+        button("mode", "Textured", "Display: textured, solid or wireframe", self.cycle_mode)
+        self._buttons["mode"].setMenu(self._mode_menu)
+        self._buttons["mode"].setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self._lighting_menu = self._choice_menu(
+            bar,
+            LIGHTING_LABELS,
+            self.set_lighting,
+        )
+        button(
+            "lighting", "Studio", "Lighting: studio three-point, soft or rim", self.cycle_lighting
+        )
+        self._buttons["lighting"].setMenu(self._lighting_menu)
+        self._buttons["lighting"].setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self._up_menu = self._choice_menu(
+            bar,
+            {axis: f"{axis.upper()} is up" for axis in UP_AXES},
+            self.set_up_axis,
+        )
+        button(
+            "up_axis",
+            "Up Y",
+            "Which axis of the file points up (remembered per asset)",
+            self.cycle_up_axis,
+        )
+        self._buttons["up_axis"].setMenu(self._up_menu)
+        self._buttons["up_axis"].setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        row.addStretch(1)
+        button("screenshot", "PNG…", "Save the 3D view as a PNG image", self.save_screenshot)
+        return bar
+
+    def _choice_menu(self, parent: QWidget, labels: dict[str, str], choose: Any) -> QMenu:
+        menu = QMenu(parent)
+        group = QActionGroup(menu)
+        group.setExclusive(True)
+        for value, label in labels.items():
+            action = QAction(label, menu)
+            action.setCheckable(True)
+            action.setData(value)
+            action.triggered.connect(lambda _checked=False, v=value: choose(v))
+            group.addAction(action)
+            menu.addAction(action)
+        return menu
+
+    def _update_bar(self) -> None:
+        shown = self._handle is not None and not self._closed
+        for made in self._buttons.values():
+            made.setEnabled(shown)
+        self._buttons["turntable"].setChecked(self.turntable_running)
+        self._buttons["mode"].setText(f"{MODE_LABELS[self.mode]} ▾")
+        self._buttons["lighting"].setText(f"{LIGHTING_LABELS[self.lighting]} ▾")
+        axis = self.up_axis
+        self._buttons["up_axis"].setText(f"Up {axis.upper()} ▾" if axis else "Up ▾")
+        for menu, current in (
+            (self._mode_menu, self.mode),
+            (self._lighting_menu, self.lighting),
+            (self._up_menu, axis),
+        ):
+            for action in menu.actions():
+                action.setChecked(action.data() == current)
+
+
+def _separator(parent: QWidget) -> QFrame:
+    line = QFrame(parent)
+    line.setProperty("class", "separator")
+    line.setFixedSize(1, 16)
+    return line
+
+
+def _next(choices: tuple[str, ...], current: str | None) -> str:
+    if current not in choices:
+        return choices[0]
+    return choices[(choices.index(current) + 1) % len(choices)]
+
+
+def _warm_up_sample() -> DisplayAvatar:
+    import pyvista as pv
+
+    from reviewer.assets.meshes import Avatar
+
+    ball = pv.Sphere(radius=0.3, theta_resolution=16, phi_resolution=12)
+    ball.point_data["TextureCoordinates"] = (np.asarray(ball.points)[:, :2] + 0.5).astype(
+        np.float32
+    )
+    ball.point_data.active_texture_coordinates_name = "TextureCoordinates"
+    checker = (np.indices((8, 8)).sum(axis=0) % 2 * 160 + 40).astype(np.uint8)
+    return prepare_for_display(Avatar.from_polydata(ball, texture=np.dstack([checker] * 3)))
+
+
+def _same_view(a: CameraState, b: CameraState) -> bool:
+    """The same camera, whatever clipping range each render computed."""
+    return (
+        np.allclose(a.position, b.position, rtol=0, atol=1e-9)
+        and np.allclose(a.focal_point, b.focal_point, rtol=0, atol=1e-9)
+        and np.allclose(a.up, b.up, rtol=0, atol=1e-9)
+        and a.view_angle == b.view_angle
+        and a.parallel_projection == b.parallel_projection
+        and a.parallel_scale == b.parallel_scale
+    )
+
+
+def _has_big_texture(avatar: Avatar) -> bool:
+    """True when preparing *avatar*'s textures for VTK would stall the GUI thread."""
+    return any(
+        part.texture is not None and part.texture.shape[0] * part.texture.shape[1] > 1 << 20
+        for part in avatar.parts
+    )
+
+
+def _default_above() -> int:
+    from reviewer.render.proxy import PROXY_ABOVE_TRIANGLES
+
+    return PROXY_ABOVE_TRIANGLES
+
+
+def _qimage_to_array(image: QImage) -> np.ndarray:
+    rgb = image.convertToFormat(QImage.Format.Format_RGB888)
+    width, height = rgb.width(), rgb.height()
+    stride = rgb.bytesPerLine()
+    buffer = np.frombuffer(rgb.constBits(), dtype=np.uint8, count=stride * height)
+    return buffer.reshape(height, stride)[:, : 3 * width].reshape(height, width, 3).copy()
+
+
+__all__ = [
+    "LIGHTING_LABELS",
+    "MODE_LABELS",
+    "SHORTCUTS",
+    "TURNTABLE_DEGREES_PER_SECOND",
+    "VIEW_LABELS",
+    "AvatarViewer",
+]

@@ -28,6 +28,7 @@ from reviewer.services.queries import list_requests
 from reviewer.services.refusals import Refusal
 from reviewer.services.request_details import request_details
 from reviewer.storage.library import Library
+from reviewer.ui.avatar_viewer import SHORTCUTS
 from reviewer.ui.decision_panel import DecisionPanel
 from reviewer.ui.details_panel import DetailsPanel
 from reviewer.ui.queue_panel import QueuePanel
@@ -136,7 +137,8 @@ class MainWindow(QMainWindow):
             ("Review", "revoke", "Re&voke approval…", "Ctrl+Shift+R",
              lambda: decision.begin("revoke")),
             ("Review", "filter", "&Filter the queue", "Ctrl+F", self.queue.focus_filter),
-            ("View", "reset_view", "&Reset 3D view", "F", view.avatar_viewer.reset_camera),
+            ("View", "reset_view", "&Reset 3D view", SHORTCUTS["reset"],
+             view.avatar_viewer.reset_camera),
             ("View", "fit_render", "Fit &render", "Shift+F", view.image_viewer.fit),
             ("View", "actual_size", "Render at &1:1", "Shift+1", view.image_viewer.actual_size),
             ("Help", "shortcuts", "&Keyboard shortcuts", "?", self.show_shortcuts),

@@ -27,7 +27,7 @@ from reviewer.services.queries import (
     texture_local_path,
 )
 from reviewer.storage.library import Library
-from reviewer.ui.avatar_viewer import AvatarViewer
+from reviewer.ui.avatar_viewer import SHORTCUTS, AvatarViewer
 from reviewer.ui.image_viewer import ImageViewer, pil_to_qimage
 from reviewer.ui.theme import STATUS_COLOURS
 from reviewer.ui.workers import LatestOnlyRunner
@@ -208,15 +208,29 @@ class RequestView(QWidget):
     def avatar_actions(self) -> list[tuple]:  # type: ignore[type-arg]
         """(menu, name, text, keys, slot) for the 3D view, declared by the main window."""
         viewer = self.avatar_viewer
-        views = [("front", "Front view", "Ctrl+1"), ("back", "Back view", "Ctrl+2"),
-                 ("left", "Left view", "Ctrl+3"), ("right", "Right view", "Ctrl+4"),
-                 ("three_quarter", "Three-quarter view", "Ctrl+5")]
-        return [("View", f"view_{name}", text, keys, lambda _c=False, n=name: viewer.set_view(n))
-                for name, text, keys in views]
+        keys = SHORTCUTS
+        views = [("front", "Front view"), ("back", "Back view"), ("left", "Left view"),
+                 ("right", "Right view"), ("three_quarter", "Three-quarter view")]
+        actions: list[tuple] = [  # type: ignore[type-arg]
+            ("View", f"view_{name}", text, keys[name],
+             lambda _c=False, n=name: viewer.set_view(n))
+            for name, text in views
+        ]
+        actions += [
+            ("View", "turntable", "&Turntable", keys["turntable"], viewer.toggle_turntable),
+            ("View", "mode", "Textured / solid / &wireframe", keys["mode"], viewer.cycle_mode),
+            ("View", "lighting", "&Lighting: studio / soft / rim", keys["lighting"],
+             viewer.cycle_lighting),
+            ("View", "up_axis", "Which axis is &up (remembered per file)", keys["up_axis"],
+             viewer.cycle_up_axis),
+            ("View", "screenshot", "Save a &screenshot of the 3D view…", keys["screenshot"],
+             viewer.save_screenshot),
+        ]
+        return actions
 
     # -- internals ----------------------------------------------------------------------------
     def _on_avatar_loaded(self, asset: AssetView, avatar: object) -> None:
-        self.avatar_viewer.show_avatar(avatar)
+        self.avatar_viewer.show_avatar(avatar, asset_key=asset.sha256)
         self.avatar_shown.emit(asset.path)
 
     def _rebuild_looks(self) -> None:

@@ -478,3 +478,144 @@ def test_gltf_of_the_wrong_shape_is_refused(tmp_path: Path, document: object) ->
     with pytest.raises(MeshError) as error:
         inspect_avatar(path)
     assert _one_line_reason(error).startswith(("not a valid glTF file", "has no triangles"))
+
+
+# --------------------------------------------------------------------------------------------
+# The direct glTF reader, texture decoding alongside, and overriding the up axis
+
+
+def _two_part_glb(tmp_path: Path) -> Path:
+    import io
+
+    from PIL import Image
+
+    from reviewer.assets.gltf_writer import GltfPart, write_glb
+
+    body = pv.Sphere(radius=0.3, center=(0.0, 0.9, 0.0), theta_resolution=24, phi_resolution=16)
+    head = pv.Sphere(radius=0.1, center=(0.0, 1.6, 0.0), theta_resolution=12, phi_resolution=8)
+    points = np.asarray(body.points, dtype=np.float32)
+    uvs = np.column_stack([points[:, 0] + 0.5, 1.0 - (points[:, 1] - 0.6)]).astype(np.float32)
+    picture = io.BytesIO()
+    stripes = np.zeros((32, 32, 3), dtype=np.uint8)
+    stripes[:, ::4] = (220, 40, 30)
+    Image.fromarray(stripes).save(picture, format="PNG")
+    path = tmp_path / "look.glb"
+    write_glb(
+        path,
+        [
+            GltfPart("body", points, body.regular_faces, uvs=uvs, texture_png=picture.getvalue()),
+            GltfPart(
+                "head", np.asarray(head.points), head.regular_faces, base_color=(0.9, 0.7, 0.6, 1)
+            ),
+        ],
+    )
+    return path
+
+
+def test_direct_gltf_reader_matches_vtk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from reviewer.assets import meshes
+
+    path = _two_part_glb(tmp_path)
+    direct = load_avatar(path)
+    monkeypatch.setattr(meshes, "_read_gltf_directly", lambda *args, **kwargs: None)
+    through_vtk = load_avatar(path)
+    assert direct.triangles == through_vtk.triangles
+    assert direct.bounds == pytest.approx(through_vtk.bounds, abs=1e-6)
+    assert len(direct.parts) == len(through_vtk.parts) == 2
+    by_size = lambda avatar: sorted(avatar.parts, key=lambda p: p.mesh.n_cells)  # noqa: E731
+    for mine, theirs in zip(by_size(direct), by_size(through_vtk), strict=True):
+        assert mine.mesh.n_points == theirs.mesh.n_points
+        assert np.allclose(mine.mesh.points, theirs.mesh.points, atol=1e-6)
+        assert np.allclose(
+            mine.mesh.point_data["Normals"], theirs.mesh.point_data["Normals"], atol=1e-4
+        )
+        assert mine.has_uvs == theirs.has_uvs
+        if mine.has_uvs:
+            assert np.allclose(
+                mine.mesh.active_texture_coordinates, theirs.mesh.active_texture_coordinates
+            )
+            assert np.array_equal(mine.texture, theirs.texture)
+        assert mine.base_color == pytest.approx(theirs.base_color)
+
+
+def test_direct_gltf_reader_reads_the_corpus_figure_as_vtk_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from reviewer.assets import meshes
+
+    glb = CORPUS / "gltf" / "CesiumMan.glb"
+    if not glb.is_file():
+        pytest.skip("../shared/corpus is absent")
+    direct = load_avatar(glb)
+    monkeypatch.setattr(meshes, "_read_gltf_directly", lambda *args, **kwargs: None)
+    through_vtk = load_avatar(glb)
+    assert direct.bounds == pytest.approx(through_vtk.bounds)
+    assert np.array_equal(direct.parts[0].mesh.points, through_vtk.parts[0].mesh.points)
+    assert np.array_equal(direct.parts[0].texture, through_vtk.parts[0].texture)
+
+
+@pytest.mark.parametrize("feature", ["skins", "animations"])
+def test_direct_gltf_reader_leaves_skins_and_animation_to_vtk(tmp_path: Path, feature: str) -> None:
+    from reviewer.assets import meshes
+
+    path = _two_part_glb(tmp_path)
+    document, chunk = meshes._read_gltf_document(path)
+    assert meshes._read_gltf_directly(document, chunk, path, tmp_path, decode=False) is not None
+    document[feature] = [{}]
+    assert meshes._read_gltf_directly(document, chunk, path, tmp_path, decode=False) is None
+
+
+def test_texture_is_decoded_alongside_a_ply(tmp_path: Path, sphere: pv.PolyData) -> None:
+    from PIL import Image
+
+    points = np.asarray(sphere.points)
+    faces = np.asarray(sphere.regular_faces)
+    ply = tmp_path / "ball.ply"
+    lines = [
+        "ply",
+        "format ascii 1.0",
+        f"element vertex {len(points)}",
+        "property float x",
+        "property float y",
+        "property float z",
+        "property float u",
+        "property float v",
+        f"element face {len(faces)}",
+        "property list uchar int vertex_indices",
+        "end_header",
+    ]
+    lines += [f"{x} {y} {z} {x + 0.5} {y + 0.5}" for x, y, z in points]
+    lines += [f"3 {a} {b} {c}" for a, b, c in faces]
+    ply.write_text("\n".join(lines) + "\n")
+    picture = tmp_path / "skin.png"
+    Image.fromarray(np.full((16, 16, 3), 120, dtype=np.uint8)).save(picture)
+    avatar = load_avatar(ply, texture=picture)
+    assert avatar.parts[0].texture is not None and avatar.parts[0].texture.shape == (16, 16, 3)
+    (tmp_path / "broken.png").write_bytes(b"not an image")
+    with pytest.raises(MeshError, match=r"broken\.png"):
+        load_avatar(ply, texture=tmp_path / "broken.png")
+
+
+@pytest.mark.parametrize("axis", ["x", "-x", "y", "-y", "z", "-z"])
+def test_any_signed_axis_can_be_made_up(axis: str) -> None:
+    # A pole 1.8 long along *axis*, with a knob at its + end: standing, the knob is on top.
+    direction = np.zeros(3)
+    direction["xyz".index(axis[-1])] = -1.0 if axis.startswith("-") else 1.0
+    pole = pv.Cylinder(center=direction * 0.9, direction=direction, radius=0.05, height=1.8)
+    knob = pv.Sphere(radius=0.15, center=direction * 1.8)
+    avatar = Avatar.from_polydata(pole.triangulate().append_polydata(knob.triangulate()))
+    upright = avatar.with_up_axis(axis)  # type: ignore[arg-type]
+    assert upright.up_axis == axis
+    assert upright.parts is avatar.parts  # the meshes are shared, not copied
+    x0, x1, y0, y1, z0, z1 = upright.upright_bounds
+    assert y1 - y0 == pytest.approx(1.95, abs=0.02)
+    assert y0 == pytest.approx(0.0, abs=1e-9)
+    assert max(x1 - x0, z1 - z0) < 0.35
+    moved = pv.wrap(knob.points).transform(upright.upright_transform, inplace=False).points
+    assert moved[:, 1].min() > 1.5  # the knob ends up at the top
+    assert np.linalg.det(upright.upright_transform[:3, :3]) == pytest.approx(1.0)
+
+
+def test_unknown_up_axis_is_refused(sphere: pv.PolyData) -> None:
+    with pytest.raises(ValueError, match="unknown up axis"):
+        Avatar.from_polydata(sphere).with_up_axis("w")  # type: ignore[arg-type]

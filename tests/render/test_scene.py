@@ -177,3 +177,47 @@ def test_anti_aliasing_is_off(make_plotter, ball: Avatar) -> None:
     plotter = make_plotter()
     show_avatar(plotter, ball)
     assert plotter.render_window.GetMultiSamples() == 0
+
+
+def test_detail_switches_between_the_full_mesh_and_its_proxy(make_plotter) -> None:
+    from reviewer.render.proxy import prepare_for_display
+    from reviewer.render.scene import PROXY_ACTOR_PREFIX, set_detail
+
+    ball = pv.Sphere(radius=0.3, theta_resolution=80, phi_resolution=80)
+    display = prepare_for_display(
+        Avatar.from_polydata(ball), proxy_above=1_000, proxy_triangles=400
+    )
+    plotter = make_plotter()
+    handle = show_avatar(plotter, display, detail="proxy")
+    assert handle.has_proxy and handle.detail == "proxy"
+    assert any(name.startswith(PROXY_ACTOR_PREFIX) for name in plotter.actors)
+    assert all(a.GetVisibility() for a in handle.proxy_actors)
+    assert not any(a.GetVisibility() for a in handle.part_actors)
+    proxy_bounds = figure_bounds(plotter)
+    set_detail(handle, "full")
+    assert not any(a.GetVisibility() for a in handle.proxy_actors)
+    assert figure_bounds(plotter) == pytest.approx(proxy_bounds, abs=0.02)
+    set_mode(handle, "wireframe")  # both layers follow the mode
+    actors = (*handle.part_actors, *handle.proxy_actors)
+    assert all(a.prop.GetRepresentation() == 1 for a in actors)  # VTK_WIREFRAME
+    with pytest.raises(ValueError, match="unknown detail"):
+        set_detail(handle, "medium")  # type: ignore[arg-type]
+
+
+def test_set_upright_moves_figure_floor_and_label(make_plotter) -> None:
+    from reviewer.render.scene import set_upright
+
+    lying = Avatar.from_polydata(pv.Box(bounds=(0.0, 1.7, -0.2, 0.2, -0.1, 0.1)).triangulate())
+    plotter = make_plotter()
+    handle = show_avatar(plotter, lying)
+    set_upright(handle, lying.with_up_axis("x"))
+    bounds = figure_bounds(plotter)
+    assert bounds is not None and bounds[3] - bounds[2] == pytest.approx(1.7)
+    assert handle.floor_actor.GetBounds()[3] <= bounds[2] + 1e-9
+    assert "1.70 m" in handle.label_actor.GetText(1)
+
+
+def test_opaque_pass_only_no_order_independent_translucency(make_plotter, ball: Avatar) -> None:
+    plotter = make_plotter()
+    show_avatar(plotter, ball)
+    assert not plotter.renderer.GetUseOIT()

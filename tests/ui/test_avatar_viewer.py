@@ -14,6 +14,7 @@ os.environ.setdefault("QT_API", "pyside6")
 pytest.importorskip("pyvistaqt")
 pv = pytest.importorskip("pyvista")
 
+from PySide6.QtCore import Qt  # noqa: E402
 from pyvistaqt import QtInteractor  # noqa: E402 - after QT_API and importorskip
 
 from reviewer.assets.meshes import Avatar, load_avatar  # noqa: E402
@@ -32,12 +33,21 @@ def _open_interactors() -> list[QtInteractor]:
 
 
 @pytest.fixture
-def make_viewer(qtbot) -> Iterator[Callable[[], AvatarViewer]]:  # type: ignore[no-untyped-def]
+def settings(tmp_path: Path):  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QSettings
+
+    return QSettings(str(tmp_path / "viewer.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def make_viewer(qtbot, settings) -> Iterator[Callable[..., AvatarViewer]]:  # type: ignore[no-untyped-def]
     before = {id(obj) for obj in _open_interactors()}
     made: list[AvatarViewer] = []
 
-    def make() -> AvatarViewer:
-        viewer = AvatarViewer()
+    def make(**options: object) -> AvatarViewer:
+        options.setdefault("settings", settings)
+        options.setdefault("warm_up", False)
+        viewer = AvatarViewer(**options)  # type: ignore[arg-type]
         qtbot.addWidget(viewer)
         viewer.resize(360, 440)
         viewer.show()
@@ -131,3 +141,334 @@ def test_close_is_safe_twice(make_viewer, avatar: Avatar) -> None:
     viewer.show_avatar(avatar)  # ignored after close, not a crash
     with pytest.raises(RuntimeError):
         viewer.grab_image()
+
+
+# --------------------------------------------------------------------------------------------
+# Features: views, turntable, modes, lighting, screenshot, up axis
+
+
+def _textured_ball(triangles_per_side: int = 40) -> Avatar:
+    """A striped ball with texture coordinates: textured renders are far from flat."""
+    ball = pv.Sphere(
+        radius=0.4, theta_resolution=triangles_per_side, phi_resolution=triangles_per_side
+    )
+    points = np.asarray(ball.points)
+    uvs = np.column_stack(
+        [np.arctan2(points[:, 0], points[:, 2]) / (2 * np.pi) + 0.5, points[:, 1] / 0.8 + 0.5]
+    ).astype(np.float32)
+    ball.point_data["TextureCoordinates"] = uvs
+    ball.point_data.active_texture_coordinates_name = "TextureCoordinates"
+    stripes = np.zeros((64, 64, 3), dtype=np.uint8)
+    stripes[:, ::8] = (200, 60, 40)
+    stripes[::8, :] = (40, 90, 200)
+    stripes[stripes.sum(axis=2) == 0] = (230, 220, 200)
+    return Avatar.from_polydata(ball, texture=stripes)
+
+
+def _camera(viewer: AvatarViewer) -> np.ndarray:
+    return np.array(viewer.plotter.renderer.GetActiveCamera().GetPosition())
+
+
+def _mean_difference(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.abs(a.astype(int) - b.astype(int)).mean())
+
+
+def test_views_move_the_camera(make_viewer, avatar: Avatar) -> None:
+    viewer = make_viewer()
+    viewer.show_avatar(avatar)
+    positions = {}
+    for name in ("front", "back", "left", "right", "three_quarter"):
+        getattr(viewer, f"view_{name}")()
+        positions[name] = _camera(viewer)
+    focal = np.array(viewer.plotter.renderer.GetActiveCamera().GetFocalPoint())
+    front, back = positions["front"] - focal, positions["back"] - focal
+    assert front[2] > 0 > back[2]  # the figure faces +Z: front looks from +Z
+    assert positions["left"][0] - focal[0] > 0 > positions["right"][0] - focal[0]
+    assert len({tuple(np.round(p, 6)) for p in positions.values()}) == 5
+    viewer.reset_camera()
+    assert np.allclose(_camera(viewer), positions["front"])
+
+
+def test_turntable_turns_and_stops(make_viewer, avatar: Avatar, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QPoint
+    from PySide6.QtTest import QTest
+
+    viewer = make_viewer()
+    viewer.show_avatar(avatar)
+    start = _camera(viewer)
+    with qtbot.waitSignal(viewer.turntable_changed):
+        viewer.toggle_turntable()
+    assert viewer.turntable_running
+    qtbot.waitUntil(lambda: np.linalg.norm(_camera(viewer) - start) > 1e-3, timeout=3000)
+    # It turns about the vertical axis: the camera's height and distance stay.
+    focal = np.array(viewer.plotter.renderer.GetActiveCamera().GetFocalPoint())
+    moved = _camera(viewer)
+    assert moved[1] == pytest.approx(start[1], abs=1e-6)
+    assert np.linalg.norm(moved - focal) == pytest.approx(np.linalg.norm(start - focal), rel=1e-6)
+    viewer.toggle_turntable()
+    assert not viewer.turntable_running
+    stopped = _camera(viewer)
+    qtbot.wait(120)
+    assert np.allclose(_camera(viewer), stopped)
+    # Any press on the view (the user taking over) stops it too.
+    viewer.start_turntable()
+    assert viewer.turntable_running
+    centre = QPoint(viewer.plotter.width() // 2, viewer.plotter.height() // 2)
+    QTest.mousePress(viewer.plotter, Qt.MouseButton.LeftButton, pos=centre)
+    QTest.mouseRelease(viewer.plotter, Qt.MouseButton.LeftButton, pos=centre)
+    assert not viewer.turntable_running
+
+
+def test_modes_change_the_image(make_viewer) -> None:
+    viewer = make_viewer()
+    viewer.show_avatar(_textured_ball())
+    images = {}
+    for mode in ("solid", "wireframe", "textured"):
+        viewer.set_mode(mode)
+        assert viewer.mode == mode
+        images[mode] = viewer.grab_image()
+    assert _mean_difference(images["solid"], images["wireframe"]) > 1.0
+    # Textured: where the ball is, the pixels are far from one flat colour (solid is shaded
+    # clay, smooth across the middle of the ball).
+    height, width = images["solid"].shape[:2]
+    middle = (slice(height // 3, 2 * height // 3), slice(width // 3, 2 * width // 3))
+    spread = {
+        mode: images[mode][middle].reshape(-1, 3).astype(float).std(axis=0).mean()
+        for mode in ("solid", "textured")
+    }
+    assert spread["textured"] > 15.0
+    assert spread["textured"] > 1.3 * spread["solid"]
+    viewer.cycle_mode()
+    assert viewer.mode == "solid"
+
+
+def test_lighting_presets_change_the_image(make_viewer, avatar: Avatar) -> None:
+    viewer = make_viewer()
+    viewer.show_avatar(avatar, mode="solid")
+    renders = {}
+    for preset in ("studio", "soft", "rim"):
+        viewer.set_lighting(preset)
+        assert viewer.lighting == preset
+        renders[preset] = viewer.grab_image()
+    assert _mean_difference(renders["studio"], renders["rim"]) > 0.5
+    assert _mean_difference(renders["studio"], renders["soft"]) > 0.5
+    viewer.cycle_lighting()
+    assert viewer.lighting == "studio"
+
+
+def test_screenshot_is_a_png_of_the_view_in_device_pixels(
+    make_viewer, avatar: Avatar, tmp_path: Path
+) -> None:
+    from PIL import Image
+
+    viewer = make_viewer()
+    viewer.show_avatar(avatar)
+    target = tmp_path / "look.png"
+    viewer.screenshot(target)
+    with Image.open(target) as image:
+        assert image.format == "PNG"
+        ratio = viewer.plotter.devicePixelRatioF()
+        expected = (round(viewer.plotter.width() * ratio), round(viewer.plotter.height() * ratio))
+        assert image.size == expected
+        assert image.size == tuple(viewer.plotter.render_window.GetSize())
+
+
+def test_up_axis_is_remembered_per_asset(make_viewer, settings) -> None:  # type: ignore[no-untyped-def]
+    # A figure lying along X: taller than wide only once X is up.
+    body = pv.Box(bounds=(0.0, 1.7, -0.2, 0.2, -0.1, 0.1)).triangulate()
+    lying = Avatar.from_polydata(body)
+    key = "ab" * 32
+    first = make_viewer()
+    first.show_avatar(lying, asset_key=key)
+    assert first.up_axis != "x"
+    with_x = []
+    first.up_axis_changed.connect(with_x.append)
+    first.set_up_axis("x")
+    assert with_x == ["x"] and first.up_axis == "x"
+    _, _, y0, y1, _, _ = first.avatar.upright_bounds
+    assert y1 - y0 == pytest.approx(1.7) and y0 == pytest.approx(0.0, abs=1e-9)
+    first.close()
+
+    second = make_viewer()
+    second.show_avatar(Avatar.from_polydata(body), asset_key=key)
+    assert second.up_axis == "x"
+    other = make_viewer()
+    other.show_avatar(Avatar.from_polydata(body), asset_key="cd" * 32)
+    assert other.up_axis != "x"
+    guessed = other.up_axis
+    other.cycle_up_axis()
+    assert other.up_axis != guessed
+    assert settings.value("avatar_viewer/up_axis/" + key) == "x"
+
+
+# --------------------------------------------------------------------------------------------
+# Big avatars: the proxy in motion, the full mesh at rest
+
+
+def test_proxy_while_moving_full_mesh_at_rest(make_viewer, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QPoint
+    from PySide6.QtTest import QTest
+
+    big = _textured_ball(triangles_per_side=90)  # about 16 thousand triangles
+    viewer = make_viewer(proxy_above=2_000, proxy_triangles=600)
+    with qtbot.waitSignal(viewer.full_frame_shown, timeout=20_000):
+        viewer.show_avatar(big)
+        qtbot.waitUntil(lambda: viewer.display is not None, timeout=20_000)
+    display = viewer.display
+    assert display is not None and display.proxy is not None
+    assert display.proxy_triangles < big.triangles / 4
+    assert viewer.showing_full_detail and not viewer.showing_proxy
+    at_rest = viewer.grab_image()
+
+    centre = QPoint(viewer.plotter.width() // 2, viewer.plotter.height() // 2)
+    QTest.mousePress(viewer.plotter, Qt.MouseButton.LeftButton, pos=centre)
+    assert viewer.showing_proxy and not viewer.showing_full_detail
+    handle = viewer._handle
+    assert handle is not None
+    assert all(a.GetVisibility() for a in handle.proxy_actors)
+    assert not any(a.GetVisibility() for a in handle.part_actors)
+    live = _grab_live(viewer)
+    # The proxy is coarser: its silhouette and shading differ a little from the full mesh.
+    assert _mean_difference(live, at_rest) > 0.05
+    with qtbot.waitSignal(viewer.full_frame_shown, timeout=20_000):
+        QTest.mouseRelease(viewer.plotter, Qt.MouseButton.LeftButton, pos=centre)
+    assert viewer.showing_full_detail and not viewer.showing_proxy
+
+    # A camera moved from outside (a linked view in a comparison) drops the stale frame.
+    camera = viewer.plotter.renderer.GetActiveCamera()
+    with qtbot.waitSignal(viewer.full_frame_shown, timeout=20_000):
+        camera.Azimuth(30)
+        viewer.plotter.update()
+        qtbot.waitUntil(lambda: viewer.showing_proxy, timeout=5_000)
+    assert viewer.showing_full_detail
+
+    # A view change shows the proxy at once and the full mesh again when it is drawn.
+    with qtbot.waitSignal(viewer.full_frame_shown, timeout=20_000):
+        viewer.set_view("left")
+        assert viewer.showing_proxy
+    assert viewer.showing_full_detail
+
+
+def test_big_plain_avatar_is_prepared_off_the_gui_thread(make_viewer, qtbot) -> None:  # type: ignore[no-untyped-def]
+    viewer = make_viewer(proxy_above=2_000, proxy_triangles=600)
+    big = _textured_ball(triangles_per_side=90)
+    with qtbot.waitSignal(viewer.full_frame_shown, timeout=20_000):
+        viewer.show_avatar(big)
+        assert viewer.message is not None  # "Preparing…" while a worker builds the proxy
+    qtbot.waitUntil(lambda: viewer.display is not None, timeout=20_000)
+    assert viewer.display.proxy is not None  # type: ignore[union-attr]
+    assert viewer.showing_full_detail and viewer.message is None
+    # The full frame drawn before the proxy existed stays valid: same camera, same avatar.
+    assert viewer.avatar is not None and viewer.avatar.parts is big.parts
+    front = viewer.grab_image()
+    viewer.set_view("front")
+    assert _mean_difference(viewer.grab_image(), front) < 1.0
+
+
+def _grab_live(viewer: AvatarViewer) -> np.ndarray:
+    """What the on-screen view draws right now (the proxy while the camera moves)."""
+    from reviewer.ui.avatar_viewer import _qimage_to_array
+
+    return _qimage_to_array(viewer.plotter.grabFramebuffer())
+
+
+# --------------------------------------------------------------------------------------------
+# Corpus and HiDPI
+
+
+@pytest.mark.corpus
+def test_corpus_doorman_stands(make_viewer) -> None:
+    doorman = CORPUS / "vtk-data" / "doorman" / "doorman.obj"
+    if not doorman.is_file():
+        pytest.skip("../shared/corpus is absent")
+    viewer = make_viewer()
+    empty = viewer.grab_image()
+    viewer.show_avatar(load_avatar(doorman), view="front")
+    image = viewer.grab_image()
+    viewer._handle.floor_actor.SetVisibility(False)  # type: ignore[union-attr]
+    viewer._handle.label_actor.SetVisibility(False)  # type: ignore[union-attr]
+    image = viewer.grab_image()
+    mask = _differs(image, empty)
+    rows = np.flatnonzero(mask.any(axis=1))
+    columns = np.flatnonzero(mask.any(axis=0))
+    assert rows[-1] - rows[0] > 1.3 * (columns[-1] - columns[0])
+
+
+_HIDPI_SCRIPT = r"""
+import json, os, sys
+os.environ["QT_API"] = "pyside6"
+import numpy as np
+import pyvista as pv
+from PySide6.QtCore import QPoint, QSettings
+from PySide6.QtWidgets import QApplication
+from reviewer.assets.meshes import Avatar
+from reviewer.ui.avatar_viewer import AvatarViewer
+
+app = QApplication([])
+viewer = AvatarViewer(settings=QSettings(sys.argv[1], QSettings.Format.IniFormat), warm_up=False)
+viewer.resize(300, 360)
+viewer.show()
+for _ in range(50):
+    app.processEvents()
+body = pv.Box(bounds=(-0.25, 0.25, 0.0, 1.7, -0.1, 0.1), level=3).triangulate()
+viewer.show_avatar(Avatar.from_polydata(body))
+image = viewer.grab_image()
+widget = viewer.plotter
+centre = QPoint(widget.width() // 2, widget.height() // 2)
+result = {
+    "dpr": widget.devicePixelRatioF(),
+    "widget": [widget.width(), widget.height()],
+    "window": list(widget.render_window.GetSize()),
+    "image": [image.shape[1], image.shape[0]],
+    "centre_hit": viewer.pick(centre),
+    "corner_hit": viewer.pick(QPoint(3, 3)),
+    "inside_hit": viewer.pick(QPoint(widget.width() // 2 - 25, widget.height() // 2)),
+    "outside_hit": viewer.pick(QPoint(widget.width() // 2 - 80, widget.height() // 2)),
+    "half_width_px": None,
+}
+# Where the box's left edge lands on screen, in logical pixels (VTK works in device pixels).
+renderer = widget.renderer
+renderer.SetWorldPoint(-0.25, 0.85, 0.1, 1.0)
+renderer.WorldToDisplay()
+result["half_width_px"] = widget.width() / 2 - renderer.GetDisplayPoint()[0] / result["dpr"]
+viewer.close()
+print(json.dumps(result))
+"""
+
+
+@pytest.mark.parametrize("scale", ["2", "1.5"])
+def test_hidpi_view_fills_the_widget_and_picks_right(tmp_path: Path, scale: str) -> None:
+    import json
+    import subprocess
+    import sys
+
+    env = dict(os.environ, QT_SCALE_FACTOR=scale, QT_API="pyside6")
+    script = tmp_path / "hidpi.py"
+    script.write_text(_HIDPI_SCRIPT)
+    done = subprocess.run(
+        [sys.executable, str(script), str(tmp_path / "s.ini")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    ratio = result["dpr"]
+    assert ratio == pytest.approx(float(scale))
+    expected = [round(n * ratio) for n in result["widget"]]
+    assert result["window"] == expected  # VTK draws every device pixel of the widget
+    # pyvistaqt sizes VTK's window with Python's round() and Qt its framebuffer with qRound():
+    # at 1.5× a widget 331 pixels tall is 496.5 device pixels, 496 for one and 497 for the
+    # other. At whole scale factors they agree exactly.
+    tolerance = 0 if ratio.is_integer() else 1
+    assert all(abs(a - b) <= tolerance for a, b in zip(result["image"], expected, strict=True))
+    # The box is 0.5 m wide, centred: the middle of the view is on it, the corner is not;
+    # 25 logical pixels left of the middle is still on it, 80 is past its edge (about 45).
+    assert 30 < result["half_width_px"] < 75
+    assert result["centre_hit"] is not None
+    assert result["corner_hit"] is None
+    assert result["inside_hit"] is not None
+    assert result["inside_hit"][0] < result["centre_hit"][0]
+    assert result["outside_hit"] is None

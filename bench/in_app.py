@@ -1,0 +1,228 @@
+"""The running app's side of the benchmark: a real AvatarViewer under X (Xvfb in CI).
+
+    python -m bench.in_app [--texture IMAGE] [--opens 3] [--orbit-frames 40] FILE
+
+Opens FILE the way the review workspace does (``load_avatar`` on a worker thread of the Qt
+pool, then ``AvatarViewer.show_avatar``, which builds the proxy on another) in a viewer whose
+3D view is 1280×800, after the viewer has shown one small avatar (the app is running, warm).
+Measures, per open, the time from the request to the first full-detail textured frame on
+screen, and the longest stall of the GUI thread meanwhile (a 5 ms timer that should tick on
+time); then orbits with the mouse, with the proxy as the app does and with the full mesh
+drawn live. Prints one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_API", "pyside6")
+
+VIEW_SIZE = (1280, 800)
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.in_app", description=__doc__)
+    parser.add_argument("file", type=Path)
+    parser.add_argument("--texture", type=Path)
+    parser.add_argument("--opens", type=int, default=3)
+    parser.add_argument("--orbit-frames", type=int, default=40)
+    parser.add_argument("--full-orbit-frames", type=int, default=6)
+    args = parser.parse_args(argv)
+
+    from PySide6.QtCore import QElapsedTimer, QEvent, QPointF, Qt, QTimer
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtWidgets import QApplication
+
+    from reviewer.assets.meshes import Avatar, load_avatar
+    from reviewer.ui.application import create_application
+    from reviewer.ui.avatar_viewer import AvatarViewer
+    from reviewer.ui.workers import LatestOnlyRunner
+
+    app = create_application([])
+
+    def settle(seconds: float) -> None:
+        end = time.perf_counter() + seconds
+        while time.perf_counter() < end:
+            app.processEvents()
+            time.sleep(0.002)
+
+    def wait_for(flag: list[object], limit: float = 120.0) -> None:
+        end = time.perf_counter() + limit
+        while not flag and time.perf_counter() < end:
+            app.processEvents()
+            time.sleep(0.001)
+        if not flag:
+            raise SystemExit(f"timed out after {limit:.0f} s")
+
+    def make_viewer(**options: int) -> AvatarViewer:
+        viewer = AvatarViewer(**options)
+        viewer.show()
+        settle(0.2)
+        bar = viewer.height() - viewer.plotter.height()
+        viewer.resize(VIEW_SIZE[0], VIEW_SIZE[1] + bar)
+        settle(0.3)
+        return viewer
+
+    viewer = make_viewer()
+    import pyvista as pv
+
+    warm = pv.Sphere(theta_resolution=60, phi_resolution=60)
+    warm.point_data["TextureCoordinates"] = warm.points[:, :2] + 0.5
+    warm.point_data.active_texture_coordinates_name = "TextureCoordinates"
+    shown: list[object] = []
+    viewer.full_frame_shown.connect(lambda: shown.append(time.perf_counter()))
+    import numpy as np
+
+    checker = (np.indices((64, 64)).sum(axis=0) % 2 * 200 + 30).astype(np.uint8)
+    viewer.show_avatar(Avatar.from_polydata(warm, texture=np.dstack([checker] * 3)))
+    wait_for(shown)
+    settle(0.3)
+
+    # The GUI thread's pulse: a 5 ms timer; a late tick is a stall.
+    pulse = QElapsedTimer()
+    gaps: list[float] = []
+
+    def tick() -> None:
+        gaps.append(pulse.restart() / 1000.0)
+
+    timer = QTimer()
+    timer.setInterval(5)
+    timer.timeout.connect(tick)
+
+    runner = LatestOnlyRunner()
+    opens: list[dict[str, float]] = []
+    for _ in range(args.opens):
+        viewer.show_loading("Loading…")
+        settle(0.3)
+        shown.clear()
+        loaded: list[float] = []
+        failed: list[str] = []
+        gaps.clear()
+        pulse.start()
+        timer.start()
+        started = time.perf_counter()
+
+        def work(loaded: list[float] = loaded) -> object:
+            # What the review workspace's loader does: load on a pool thread, hand the plain
+            # avatar over; the viewer builds the proxy while the full frame is drawn.
+            avatar = load_avatar(args.file, texture=args.texture)
+            loaded.append(time.perf_counter())
+            return avatar
+
+        runner.start(work, viewer.show_avatar, failed.append)
+        end = time.perf_counter() + 120
+        while (not shown or viewer.display is None) and not failed and time.perf_counter() < end:
+            app.processEvents()
+            time.sleep(0.001)
+        timer.stop()
+        if failed or not shown:
+            raise SystemExit(f"could not show {args.file}: {failed}")
+        display = viewer.display
+        opens.append(
+            {
+                "to_full_frame_s": float(shown[0]) - started,  # type: ignore[arg-type]
+                "worker_s": loaded[0] - started,
+                "max_gui_stall_s": max(gaps, default=0.0),
+                "proxy_triangles": display.proxy_triangles if display else 0,
+            }
+        )
+        settle(0.5)
+    peak_after_open = _peak_mb()
+
+    def orbit(target: AvatarViewer, frames: int) -> float:
+        widget = target.plotter
+        painted = [0]
+        tag = widget.renderer.AddObserver(
+            "EndEvent", lambda *_: painted.__setitem__(0, painted[0] + 1)
+        )
+        centre = QPointF(widget.width() / 2, widget.height() / 2)
+
+        def send(
+            kind: QEvent.Type, position: QPointF, button: Qt.MouseButton, buttons: Qt.MouseButton
+        ) -> None:
+            event = QMouseEvent(
+                kind,
+                position,
+                widget.mapToGlobal(position),
+                button,
+                buttons,
+                Qt.KeyboardModifier.NoModifier,
+            )
+            QApplication.sendEvent(widget, event)
+
+        left = Qt.MouseButton.LeftButton
+        send(QEvent.Type.MouseButtonPress, centre, left, left)
+        settle(0.3)  # the first frame of the proxy (and a late full frame) out of the way
+        count = painted[0]
+        started = time.perf_counter()
+        for step in range(1, frames + 1):
+            send(
+                QEvent.Type.MouseMove,
+                centre + QPointF(6.0 * step, 0.0),
+                Qt.MouseButton.NoButton,
+                left,
+            )
+            end = time.perf_counter() + 30
+            while painted[0] < count + step and time.perf_counter() < end:
+                app.processEvents()
+        elapsed = time.perf_counter() - started
+        send(
+            QEvent.Type.MouseButtonRelease,
+            centre + QPointF(6.0 * frames, 0.0),
+            left,
+            Qt.MouseButton.NoButton,
+        )
+        widget.renderer.RemoveObserver(tag)
+        settle(0.3)
+        return frames / elapsed
+
+    proxy_used = viewer.display is not None and viewer.display.proxy is not None
+    fps_proxy = fps_full = None
+    if args.orbit_frames:
+        fps_proxy = orbit(viewer, args.orbit_frames)
+    viewer.close()
+    settle(0.2)
+
+    if args.orbit_frames and args.full_orbit_frames:
+        full = make_viewer(proxy_above=10**12)
+        avatar = load_avatar(args.file, texture=args.texture)
+        shown.clear()
+        full.full_frame_shown.connect(lambda: shown.append(time.perf_counter()))
+        full.show_avatar(avatar)
+        wait_for(shown)
+        settle(0.3)
+        fps_full = orbit(full, args.full_orbit_frames)
+        full.close()
+
+    print(
+        json.dumps(
+            {
+                "file": str(args.file),
+                "to_full_frame_s": statistics.median(o["to_full_frame_s"] for o in opens),
+                "worker_s": statistics.median(o["worker_s"] for o in opens),
+                "max_gui_stall_s": max(o["max_gui_stall_s"] for o in opens),
+                "proxy_triangles": opens[-1]["proxy_triangles"],
+                "opens": opens,
+                "orbit_fps_proxy": fps_proxy if proxy_used else None,
+                "orbit_fps_full": fps_full,
+                "peak_mb": peak_after_open,
+            }
+        )
+    )
+    sys.stdout.flush()
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,171 @@
+"""A light stand-in for a big avatar, drawn while the camera moves.
+
+Software OpenGL draws about 10-15 million triangles a second on these machines, so a scan of
+four million triangles turns at 2-3 frames a second. While the camera moves the viewer shows
+a *proxy* instead: the same figure binned down to :data:`PROXY_TRIANGLES` triangles (with its
+normals and texture coordinates, so it looks the same in motion) and its texture halved until
+it is at most :data:`PROXY_TEXTURE_SIZE` pixels wide. At rest the full mesh is shown (see
+:mod:`reviewer.render.full_frame`).
+
+:func:`prepare_for_display` is meant for a worker thread: it does all the work that would
+otherwise stall the GUI (binning takes 0.15 s at 4 M triangles with ``vtkBinnedDecimation``,
+which is threaded and 15 times faster than ``vtkQuadricClustering``; see
+/work/shared/perf-notes.md). It builds no renderer state and is Qt-free.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from reviewer.assets.meshes import Avatar, AvatarPart
+
+PROXY_ABOVE_TRIANGLES = 500_000
+"""Avatars with more triangles than this get a proxy: at half a million a full mesh already
+turns at under 20 frames a second here."""
+PROXY_TRIANGLES = 80_000
+"""About how many triangles a proxy has: 30 frames a second or better at 1280×800."""
+PROXY_TEXTURE_SIZE = 1024
+"""A proxy's textures are halved until neither side is larger than this: in motion a figure
+a few hundred pixels tall shows no more, and the GUI thread uploads 3 MB instead of 48 MB."""
+_SMALL_PART = 2_000  # parts this small are kept whole in a proxy
+
+
+@dataclass(frozen=True, eq=False)
+class DisplayAvatar:
+    """An avatar ready to be shown: the avatar itself and, for a big one, its proxy.
+
+    ``proxy`` holds one part per part of ``avatar``, in the same order, or is None when the
+    avatar is small enough to be drawn whole while the camera moves. ``texture_data`` maps
+    ``id()`` of each texture array (the avatar's and the proxy's) to the VTK image data made
+    from it (see :func:`reviewer.render.scene.texture_data`), so the GUI thread does not copy
+    64 MB of pixels.
+    """
+
+    avatar: Avatar
+    proxy: tuple[AvatarPart, ...] | None = None
+    proxy_seconds: float = 0.0
+    texture_data: dict[int, Any] = field(default_factory=dict)
+
+    @property
+    def proxy_triangles(self) -> int:
+        return 0 if self.proxy is None else sum(p.mesh.n_cells for p in self.proxy)
+
+
+def prepare_for_display(
+    avatar: Avatar,
+    *,
+    proxy_above: int = PROXY_ABOVE_TRIANGLES,
+    proxy_triangles: int = PROXY_TRIANGLES,
+) -> DisplayAvatar:
+    """Build what showing *avatar* needs beyond the avatar itself (its proxy, if it is big).
+
+    Call it on a worker thread, right after loading.
+    """
+    from reviewer.render.scene import texture_data
+
+    proxy = None
+    seconds = 0.0
+    if avatar.triangles > proxy_above:
+        started = time.perf_counter()
+        proxy = build_proxy(avatar, proxy_triangles)
+        seconds = time.perf_counter() - started
+    prepared: dict[int, Any] = {}
+    for part in (*avatar.parts, *(proxy or ())):
+        if part.texture is not None and id(part.texture) not in prepared:
+            prepared[id(part.texture)] = texture_data(part.texture)
+    return DisplayAvatar(avatar, proxy, seconds, prepared)
+
+
+def build_proxy(avatar: Avatar, triangles: int = PROXY_TRIANGLES) -> tuple[AvatarPart, ...]:
+    """One binned-down part per part of *avatar*, about *triangles* triangles in all.
+
+    Every part is binned on the same grid of cubic bins, so neighbouring parts (a sleeve and
+    an arm) keep meeting where they met. A part already smaller than its share is kept.
+    """
+    from reviewer.assets.meshes import AvatarPart
+
+    total = max(avatar.triangles, 1)
+    x0, x1, y0, y1, z0, z1 = avatar.bounds
+    largest = max(x1 - x0, y1 - y0, z1 - z0, 1e-9)
+    # Binning a surface leaves about 10 triangles per 1/N of its size squared (measured on
+    # body scans); one more pass corrects the guess when it is far out.
+    divisions = max(8.0, math.sqrt(triangles / 10.0))
+    images: dict[int, np.ndarray] = {}
+    parts: list[AvatarPart] = []
+    for part in avatar.parts:
+        share = triangles * part.mesh.n_cells / total
+        if part.mesh.n_cells <= max(share * 1.5, _SMALL_PART):
+            mesh = part.mesh
+        else:
+            mesh = _binned(part.mesh, largest / divisions, avatar.bounds)
+            if not 0.5 * share <= mesh.n_cells <= 1.6 * share and mesh.n_cells:
+                corrected = divisions * math.sqrt(share / mesh.n_cells)
+                mesh = _binned(part.mesh, largest / corrected, avatar.bounds)
+        texture = part.texture
+        if texture is not None:
+            key = id(texture)
+            if key not in images:
+                images[key] = halved_to(texture, PROXY_TEXTURE_SIZE)
+            texture = images[key]
+        parts.append(AvatarPart(part.name, mesh, texture, part.base_color))
+    return tuple(parts)
+
+
+def halved_to(image: np.ndarray, size: int) -> np.ndarray:
+    """*image* averaged down by 2×2 blocks until neither side is larger than *size*."""
+    from PIL import Image
+
+    factor = 1
+    while (
+        max(image.shape[0], image.shape[1]) > size * factor and min(image.shape[:2]) >= 2 * factor
+    ):
+        factor *= 2
+    if factor == 1:
+        return image
+    # Pillow's box reduction is one C pass (about 20 ms for 4096²; numpy takes 40 times longer).
+    return np.asarray(Image.fromarray(image).reduce(factor))
+
+
+def _binned(mesh: object, spacing: float, bounds: tuple[float, ...]) -> object:
+    import pyvista as pv
+    from vtkmodules.vtkFiltersCore import vtkBinnedDecimation
+
+    spacing = max(spacing, 1e-9)
+    counts = [
+        max(1, math.ceil((bounds[2 * i + 1] - bounds[2 * i]) / spacing) + 1) for i in range(3)
+    ]
+    binning = vtkBinnedDecimation()
+    binning.SetInputData(mesh)
+    binning.SetAutoAdjustNumberOfDivisions(False)
+    binning.SetDivisionOrigin(
+        bounds[0] - spacing / 2, bounds[2] - spacing / 2, bounds[4] - spacing / 2
+    )
+    binning.SetDivisionSpacing(spacing, spacing, spacing)
+    binning.SetNumberOfDivisions(*counts)
+    # One input point stands for each bin, with its normal and texture coordinates.
+    binning.SetPointGenerationModeToBinPoints()
+    binning.SetProducePointData(True)
+    binning.Update()
+    output = pv.wrap(binning.GetOutput())
+    output.point_data.active_normals_name = "Normals" if "Normals" in output.point_data else None
+    if "TextureCoordinates" in output.point_data:
+        output.point_data.active_texture_coordinates_name = "TextureCoordinates"
+    output.GetPointData().SetActiveScalars(None)
+    return output
+
+
+__all__ = [
+    "PROXY_ABOVE_TRIANGLES",
+    "PROXY_TEXTURE_SIZE",
+    "PROXY_TRIANGLES",
+    "DisplayAvatar",
+    "build_proxy",
+    "halved_to",
+    "prepare_for_display",
+]

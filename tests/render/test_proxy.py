@@ -1,0 +1,74 @@
+"""The proxy of a big avatar: far fewer triangles, the same look, built off the GUI thread."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pv = pytest.importorskip("pyvista")
+
+from reviewer.assets.meshes import Avatar  # noqa: E402 - after importorskip
+from reviewer.render.proxy import (  # noqa: E402
+    PROXY_TEXTURE_SIZE,
+    build_proxy,
+    halved_to,
+    prepare_for_display,
+)
+
+
+def _textured(resolution: int, texture_size: int = 64) -> Avatar:
+    ball = pv.Sphere(
+        radius=0.3, center=(0, 0.9, 0), theta_resolution=resolution, phi_resolution=resolution
+    )
+    points = np.asarray(ball.points)
+    ball.point_data["TextureCoordinates"] = (points[:, [0, 2]] + 0.5).astype(np.float32)
+    ball.point_data.active_texture_coordinates_name = "TextureCoordinates"
+    texture = np.random.default_rng(1).integers(
+        0, 255, (texture_size, texture_size, 3), dtype=np.uint8
+    )
+    return Avatar.from_polydata(ball, texture=texture)
+
+
+def test_small_avatars_get_no_proxy() -> None:
+    display = prepare_for_display(_textured(20), proxy_above=10_000)
+    assert display.proxy is None and display.proxy_triangles == 0
+    # The texture is still made ready for VTK off the GUI thread.
+    assert id(display.avatar.parts[0].texture) in display.texture_data
+
+
+def test_proxy_is_near_its_budget_and_keeps_the_look() -> None:
+    avatar = _textured(200)  # about 80 thousand triangles
+    display = prepare_for_display(avatar, proxy_above=10_000, proxy_triangles=4_000)
+    assert display.proxy is not None
+    assert 2_000 <= display.proxy_triangles <= 6_400
+    part = display.proxy[0]
+    assert part.has_uvs and "Normals" in part.mesh.point_data
+    assert part.mesh.point_data.active_normals is not None
+    # Same size and place: the proxy stands where the figure stands.
+    assert part.mesh.bounds == pytest.approx(avatar.parts[0].mesh.bounds, abs=0.02)
+    assert id(part.texture) in display.texture_data
+    assert display.proxy_seconds >= 0.0
+
+
+def test_parts_share_one_proxy_texture_and_small_parts_are_kept() -> None:
+    avatar = _textured(160)
+    big, small = avatar.parts[0], pv.Sphere(radius=0.05, theta_resolution=8, phi_resolution=8)
+    two = Avatar(
+        parts=(big, type(big)("eyes", small, big.texture, big.base_color)),
+        up_axis="y",
+        upright_transform=avatar.upright_transform,
+    )
+    parts = build_proxy(two, 3_000)
+    assert len(parts) == 2
+    assert parts[1].mesh is small  # too small to thin
+    assert parts[0].texture is parts[1].texture
+
+
+def test_big_textures_are_halved_to_the_proxy_size() -> None:
+    image = np.zeros((4096, 2048, 3), dtype=np.uint8)
+    image[:, 1024:] = 200
+    halved = halved_to(image, PROXY_TEXTURE_SIZE)
+    assert halved.shape == (PROXY_TEXTURE_SIZE, PROXY_TEXTURE_SIZE // 2, 3)
+    assert halved[0, 0, 0] == 0 and halved[0, -1, 0] == 200
+    small = np.zeros((64, 64, 4), dtype=np.uint8)
+    assert halved_to(small, PROXY_TEXTURE_SIZE) is small
