@@ -15,6 +15,7 @@ from pathlib import Path
 
 from reviewer import __version__
 from reviewer.cli_consent import CONSENT_COMMANDS, add_consent_commands
+from reviewer.cli_misuse import MISUSE_COMMANDS, add_misuse_commands
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
 STATUSES = ("pending", "changes_requested", "approved", "rejected", "revoked", "expired")
@@ -64,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     add_consent_commands(sub)
+    add_misuse_commands(sub)
 
     p = sub.add_parser("audit", help="the audit log")
     audit_sub = p.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
@@ -86,6 +88,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("reviewer: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`reviewer list | head`): not an error of ours.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
 
 
 def _library_dir(args: argparse.Namespace) -> Path:
@@ -214,4 +222,5 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "list": cmd_list,
     "audit": cmd_audit,
     **CONSENT_COMMANDS,
+    **MISUSE_COMMANDS,
 }

@@ -9,6 +9,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from reviewer.assets.package import CheckedPackage, ImportLimits, PackageError, open_package
+from reviewer.services.fingerprints import fingerprint_package, store_fingerprints
 from reviewer.storage import audit
 from reviewer.storage.library import Library
 from reviewer.storage.schema import asset_files, assets, requests, revisions, talents
@@ -57,6 +58,9 @@ class ImportService:
             if existing is not None and existing.latest_digest == package.content_digest:
                 return ImportResult(package.name, package.manifest.id, existing.latest_revision,
                                     ImportOutcome.ALREADY_IMPORTED, package.warnings)
+            # Fingerprints (for check-image) are computed here, outside the transaction, and
+            # written with the rows.
+            prints = fingerprint_package(package)
             # Objects first, rows after: if the process dies in between, the objects are
             # unreferenced and the next open of the library removes them; if the rows fail,
             # the objects this import added are removed at once.
@@ -68,7 +72,9 @@ class ImportService:
                             self.library.objects.put_file(file.local, expected_sha256=file.sha256)
                             added.append(file.sha256)
                 with self.library.engine.begin() as conn:
-                    return self._insert_rows(conn, package, existing, actor)
+                    result = self._insert_rows(conn, package, existing, actor)
+                    store_fingerprints(conn, prints)
+                    return result
             except BaseException:
                 for sha in added:
                     self.library.objects.remove(sha)

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from reviewer.domain.canonical import canonical_json, sha256_hex
 from reviewer.storage import database
 from reviewer.storage.objects import ObjectStore
-from reviewer.storage.schema import asset_files, assets
+from reviewer.storage.schema import asset_files, assets, flags
 
 DB_NAME = "library.db"
 APP_NAME = "twin-reviewer"
@@ -113,7 +113,8 @@ class Library:
 
     def extra_referenced_digests(self) -> set[str]:
         """Objects kept by other features (evidence images, ...); extended as they arrive."""
-        return set()
+        with self.reader.connect() as conn:
+            return set(conn.execute(sa.select(flags.c.evidence_sha256)).scalars())
 
 
 def lay_out_files(library: Library, files: dict[str, str]) -> Path:

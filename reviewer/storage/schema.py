@@ -194,3 +194,74 @@ audit_head = sa.Table(
     sa.Column("count", sa.Integer, nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
 )
+
+# Misuse (0003) ------------------------------------------------------------------------------
+
+# Perceptual fingerprints of renders, by the SHA-256 of their bytes (a render shared by two
+# requests is fingerprinted once). phash and dhash: 64-bit pHash and dHash of the whole image
+# as 16 hex digits. variants: the same for every crop of assets/fingerprints.py CROP_BOXES, as
+# big-endian uint64 (pHash, dHash) pairs. thumbnail: a grey PNG (longer side 128 px) that a
+# found image is aligned on. scheme: the fingerprint computation; other schemes are redone.
+render_fingerprints = sa.Table(
+    "render_fingerprints",
+    metadata,
+    sa.Column("sha256", sa.String(64), primary_key=True),
+    sa.Column("scheme", sa.Integer, nullable=False),
+    sa.Column("width", sa.Integer, nullable=False),
+    sa.Column("height", sa.Integer, nullable=False),
+    sa.Column("phash", sa.String(16), nullable=False),
+    sa.Column("dhash", sa.String(16), nullable=False),
+    sa.Column("variants", sa.LargeBinary, nullable=False),
+    sa.Column("thumbnail", sa.LargeBinary, nullable=False),
+    sa.Column("created_at", sa.String(32), nullable=False),
+)
+
+# Misuse flags: an image seen in the wild, stored by content hash in the object store, with
+# the sighting, the best match and what the library said about it when it was flagged.
+# Nothing deletes a flag; its status changes are kept in flag_events.
+flags = sa.Table(
+    "flags",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("talent_id", sa.String(64), sa.ForeignKey("talents.id"), nullable=False, index=True),
+    sa.Column("organisation", sa.String(200), nullable=True, index=True),
+    sa.Column("status", sa.String(24), nullable=False),
+    sa.Column("severity", sa.String(16), nullable=False),
+    sa.Column("evidence_sha256", sa.String(64), nullable=False, index=True),
+    sa.Column("evidence_name", sa.String(255), nullable=False),
+    sa.Column("evidence_media_type", sa.String(64), nullable=True),
+    sa.Column("evidence_width", sa.Integer, nullable=True),
+    sa.Column("evidence_height", sa.Integer, nullable=True),
+    sa.Column("seen_at", sa.Text, nullable=True),
+    sa.Column("seen_on", sa.Date, nullable=True),
+    sa.Column("channel", sa.String(16), nullable=True),
+    sa.Column("territory", sa.String(8), nullable=True),
+    sa.Column("notes", sa.Text, nullable=True),
+    sa.Column("verdict", sa.String(32), nullable=False),
+    sa.Column("verdict_text", sa.Text, nullable=False),
+    sa.Column("scope_check", sa.Text, nullable=True),
+    sa.Column("request_id", sa.String(64), nullable=True, index=True),
+    sa.Column("revision", sa.Integer, nullable=True),
+    sa.Column("asset_sha256", sa.String(64), nullable=True),
+    sa.Column("asset_path", sa.String(1024), nullable=True),
+    sa.Column("distance", sa.Integer, nullable=True),
+    sa.Column("similarity", sa.String(8), nullable=True),
+    sa.Column("confidence", sa.String(8), nullable=True),
+    sa.Column("check_json", sa.Text, nullable=False),
+    sa.Column("created_at", sa.String(32), nullable=False),
+    sa.Column("created_by", sa.String(100), nullable=False),
+    sa.Column("updated_at", sa.String(32), nullable=False),
+)
+
+flag_events = sa.Table(
+    "flag_events",
+    metadata,
+    sa.Column("flag_id", sa.Integer, sa.ForeignKey("flags.id"), primary_key=True),
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("at", sa.String(32), nullable=False),
+    sa.Column("actor", sa.String(100), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("from_status", sa.String(24), nullable=True),
+    sa.Column("to_status", sa.String(24), nullable=False),
+    sa.Column("note", sa.Text, nullable=True),
+)
