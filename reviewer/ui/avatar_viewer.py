@@ -720,6 +720,11 @@ class AvatarViewer(QWidget):
         )
 
     def _full_frame_renderer(self) -> FullFrameRenderer | None:
+        # Opt-in for now: rendering on a second thread beside Qt's GL context corrupted the
+        # heap at process exit in one of three full test runs (Mesa llvmpipe). Without it the
+        # full mesh is drawn on screen when the camera rests.
+        if os.environ.get("REVIEWER_FULL_FRAME_THREAD") != "1":
+            return None
         if self._full_frames is not None and self._full_frames.failure is not None:
             return None
         if self._full_frames is None and not self._closed:
