@@ -137,6 +137,7 @@ class MainWindow(QMainWindow):
             ("Review", "revoke", "Re&voke approval…", "Ctrl+Shift+R",
              lambda: decision.begin("revoke")),
             ("Review", "filter", "&Filter the queue", "Ctrl+F", self.queue.focus_filter),
+            ("View", "compare", "&Compare looks…", "Ctrl+K", self.open_compare),
             ("View", "reset_view", "&Reset 3D view", SHORTCUTS["reset"],
              view.avatar_viewer.reset_camera),
             ("View", "fit_render", "Fit &render", "Shift+F", view.image_viewer.fit),
@@ -157,6 +158,11 @@ class MainWindow(QMainWindow):
             menus[menu_name].addAction(action)  # type: ignore[attr-defined]
             self.addAction(action)  # shortcuts work wherever the focus is
             self.actions_by_name[name] = action
+        toolbar = self.addToolBar("Main")
+        toolbar.setObjectName("mainToolbar")
+        toolbar.setMovable(False)
+        for name in ("import", "compare", "shortcuts"):
+            toolbar.addAction(self.actions_by_name[name])
         looks = self.menuBar().addMenu("&Looks")
         for i in range(9):
             action = QAction(f"Look {i + 1}", self)
@@ -165,6 +171,13 @@ class MainWindow(QMainWindow):
             looks.addAction(action)
             self.addAction(action)
             self.actions_by_name[f"look_{i + 1}"] = action
+
+    def open_compare(self) -> None:
+        """Compare mode: looks side by side with linked cameras, shape and render differences.
+        Read-only for everyone."""
+        from reviewer.ui.compare_window import open_compare
+
+        open_compare(self)
 
     def show_shortcuts(self) -> None:
         ShortcutsDialog(self.actions_by_name.values(), self).exec()

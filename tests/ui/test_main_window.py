@@ -78,3 +78,25 @@ def test_filter_narrows_the_queue(make_main_window, demo_library_dir, qtbot):
         assert campaign.casefold() in model.summary(row).campaign.casefold()
     qtbot.keyClick(window.queue.filter_edit, Qt.Key.Key_Escape)
     assert model.rowCount() == total and window.queue.table.hasFocus()
+
+
+def test_compare_action_opens_compare_mode_read_only(make_main_window, demo_library_dir, qtbot):
+    from PySide6.QtWidgets import QApplication, QPushButton
+
+    from reviewer.ui.compare_window import CompareWindow
+
+    window = make_main_window(demo_library_dir)
+    view = window.request_view
+    row = next(r for r in range(window.queue.model.rowCount())
+               if window.queue.model.summary(r).asset_count >= 4)
+    window.queue.select_row(row)
+    qtbot.waitUntil(lambda: len(view.avatars) >= 2, timeout=10_000)
+    window.actions_by_name["compare"].trigger()
+    opened = [w for w in QApplication.topLevelWidgets()
+              if isinstance(w, CompareWindow) and w.isVisible()]
+    assert len(opened) == 1
+    compare = opened[0]
+    # Read-only: no decision controls anywhere in compare mode.
+    words = {b.text().split("…")[0].strip().casefold() for b in compare.findChildren(QPushButton)}
+    assert not words & {"approve", "reject", "sign", "revoke approval"}
+    compare.close()
