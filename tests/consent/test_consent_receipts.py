@@ -65,12 +65,14 @@ def test_a_changed_field_signature_or_key_is_named(
     original = out.read_bytes()
     document = json.loads(original)
     fingerprint = document["talent"]["key_fingerprint"]
+    signature = document["signature"]["value"]
     cases = {
         "field": original.replace(b'"verdict":"approved"', b'"verdict":"rejected"'),
+        # Change the signature itself (its first two hex digits), not the first place
+        # elsewhere in the document where those two characters happen to occur.
         "signature": original.replace(
-            document["signature"]["value"][:2].encode(),
-            b"ff" if not document["signature"]["value"].startswith("ff") else b"00",
-            1,
+            signature.encode(),
+            (("ff" if not signature.startswith("ff") else "00") + signature[2:]).encode(),
         ),
         "key": original.replace(fingerprint.encode(), fingerprint[::-1].encode()),
         "form": json.dumps(document, indent=1).encode(),
