@@ -94,6 +94,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+    except Exception as exc:
+        # Any command a service refused (permission, policy, release gate, …) exits 1. Imported
+        # here, not at the top, so that `reviewer --help` loads no pydantic.
+        from reviewer.services.refusals import Refusal
+
+        if not isinstance(exc, Refusal):
+            raise
+        print(f"reviewer: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
 
 
 def _library_dir(args: argparse.Namespace) -> Path:

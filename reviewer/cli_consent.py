@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import functools
 import getpass
 import json
 import os
@@ -150,22 +149,6 @@ def add_consent_commands(sub: Any) -> None:
     _as_option(p)
 
 
-def _refusals_exit_1(
-    command: Callable[[argparse.Namespace], int],
-) -> Callable[[argparse.Namespace], int]:
-    @functools.wraps(command)
-    def run(args: argparse.Namespace) -> int:
-        from reviewer.services.refusals import Refusal
-
-        try:
-            return command(args)
-        except Refusal as exc:
-            print(f"reviewer: {exc}", file=sys.stderr)
-            return EXIT_REFUSED
-
-    return run
-
-
 def read_passphrase(
     prompt: str, *, variable: str = PASSPHRASE_VARIABLE, confirm: bool = False
 ) -> str:
@@ -213,7 +196,6 @@ def _print_table(rows: list[tuple[str, ...]]) -> None:
 # Profiles -----------------------------------------------------------------------------------
 
 
-@_refusals_exit_1
 def cmd_profile(args: argparse.Namespace) -> int:
     from reviewer.services.profiles import ProfileService
 
@@ -261,7 +243,6 @@ def cmd_profile(args: argparse.Namespace) -> int:
 # Standing terms -----------------------------------------------------------------------------
 
 
-@_refusals_exit_1
 def cmd_policy(args: argparse.Namespace) -> int:
     from reviewer.domain.policy import PolicyFormatError, parse_policy
     from reviewer.services.policy import PolicyService
@@ -309,7 +290,6 @@ def cmd_policy(args: argparse.Namespace) -> int:
 # Decisions ----------------------------------------------------------------------------------
 
 
-@_refusals_exit_1
 def cmd_decide(args: argparse.Namespace) -> int:
     from reviewer.services.review import ReviewService
 
@@ -357,7 +337,6 @@ def cmd_decide(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-@_refusals_exit_1
 def cmd_revoke(args: argparse.Namespace) -> int:
     from reviewer.services.review import ReviewService
 
@@ -371,7 +350,6 @@ def cmd_revoke(args: argparse.Namespace) -> int:
 # Receipts -----------------------------------------------------------------------------------
 
 
-@_refusals_exit_1
 def cmd_receipt(args: argparse.Namespace) -> int:
     from reviewer.services.receipts import ReceiptService
 
@@ -421,7 +399,6 @@ def cmd_verify(args: argparse.Namespace) -> int:
 # Release and takedowns ----------------------------------------------------------------------
 
 
-@_refusals_exit_1
 def cmd_release(args: argparse.Namespace) -> int:
     from reviewer.services.release import ReleaseService
 
@@ -432,7 +409,6 @@ def cmd_release(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-@_refusals_exit_1
 def cmd_takedowns(args: argparse.Namespace) -> int:
     from reviewer.services.takedowns import list_takedowns
 
@@ -461,7 +437,6 @@ def cmd_takedowns(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-@_refusals_exit_1
 def cmd_history(args: argparse.Namespace) -> int:
     from reviewer.services.release import ReleaseService
     from reviewer.services.review import ReviewService

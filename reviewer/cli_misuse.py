@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import functools
 import json
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -83,22 +81,6 @@ def add_misuse_commands(sub: Any) -> None:
     _as_option(p)
 
 
-def _refusals_exit_1(
-    command: Callable[[argparse.Namespace], int],
-) -> Callable[[argparse.Namespace], int]:
-    @functools.wraps(command)
-    def run(args: argparse.Namespace) -> int:
-        from reviewer.services.refusals import Refusal
-
-        try:
-            return command(args)
-        except Refusal as exc:
-            print(f"reviewer: {exc}", file=sys.stderr)
-            return EXIT_REFUSED
-
-    return run
-
-
 def _library(args: argparse.Namespace) -> Any:
     from reviewer.cli import _open_library
 
@@ -119,7 +101,6 @@ def _sighting(args: argparse.Namespace) -> Any:
                                 today=dt.date.today())
 
 
-@_refusals_exit_1
 def cmd_check_image(args: argparse.Namespace) -> int:
     from reviewer.services.misuse import MisuseChecker, read_found_image
 
@@ -153,7 +134,6 @@ def cmd_check_image(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-@_refusals_exit_1
 def cmd_flag(args: argparse.Namespace) -> int:
     from reviewer.services.flags import FlagService
     from reviewer.services.misuse import read_found_image
@@ -175,7 +155,6 @@ def cmd_flag(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-@_refusals_exit_1
 def cmd_flags(args: argparse.Namespace) -> int:
     from reviewer.domain.misuse import FlagStatus
     from reviewer.services.flags import FlagService
@@ -212,7 +191,6 @@ def cmd_flags(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-@_refusals_exit_1
 def cmd_flag_status(args: argparse.Namespace) -> int:
     from reviewer.cli_consent import sign_in
     from reviewer.services.flags import FlagService
@@ -225,7 +203,6 @@ def cmd_flag_status(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-@_refusals_exit_1
 def cmd_evidence(args: argparse.Namespace) -> int:
     from reviewer.services.evidence import EvidenceService
 
