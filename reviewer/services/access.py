@@ -80,6 +80,23 @@ def require(
         raise PermissionRefused(reason)
 
 
+def require_on_request(
+    library: Library, actor: Actor | None, action: Action, request_id: str
+) -> RequestContext:
+    """Load *request_id*'s context and :func:`require` *action* on it; return the context."""
+    with library.reader.connect() as conn:
+        context = load_request_context(conn, request_id)
+    require(
+        library,
+        actor,
+        action,
+        talent_id=context.talent_id,
+        organisation=context.organisation,
+        subject=f"request:{request_id}",
+    )
+    return context
+
+
 def _audit_refusal(library: Library, actor: str, action: Action, subject: str, reason: str) -> None:
     with library.engine.begin() as conn:
         audit.append(

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from reviewer.domain.roles import Action, Actor
-from reviewer.services.access import load_request_context, require, visible_to
+from reviewer.services.access import require_on_request, visible_to
 from reviewer.services.queries import AssetView, list_requests
 from reviewer.storage.library import Library
 from reviewer.storage.schema import assets, requests, revisions, talents
@@ -132,16 +132,7 @@ def check_readable(library: Library, actor: Actor, refs: Iterable[AssetRef]) -> 
         if ref.request_id in seen:
             continue
         seen.add(ref.request_id)
-        with library.reader.connect() as conn:
-            context = load_request_context(conn, ref.request_id)
-        require(
-            library,
-            actor,
-            Action.READ_REQUEST,
-            talent_id=context.talent_id,
-            organisation=context.organisation,
-            subject=f"request:{ref.request_id}",
-        )
+        require_on_request(library, actor, Action.READ_REQUEST, ref.request_id)
 
 
 def looks_problem(looks: list[AssetRef]) -> str | None:

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from reviewer.domain.canonical import canonical_json
 from reviewer.domain.policy import Finding, Policy, check_request
 from reviewer.domain.roles import Action
-from reviewer.services.access import load_request_context, require
+from reviewer.services.access import require, require_on_request
 from reviewer.services.consent_records import PolicyVersion, current_policy, load_revision
 from reviewer.services.profiles import Session
 from reviewer.services.refusals import NotFound
@@ -79,16 +79,9 @@ class PolicyService:
         today: dt.date | None = None,
     ) -> list[Finding]:
         """Findings for a request's (latest) revision against its talent's terms."""
-        with self.library.reader.connect() as conn:
-            context = load_request_context(conn, request_id)
         # Findings reveal the terms (a minimum fee, say), so they need the right to read them.
-        require(
-            self.library,
-            session.actor if session else None,
-            Action.READ_POLICY,
-            talent_id=context.talent_id,
-            organisation=context.organisation,
-            subject=f"request:{request_id}",
+        context = require_on_request(
+            self.library, session.actor if session else None, Action.READ_POLICY, request_id
         )
         with self.library.reader.connect() as conn:
             terms = load_revision(conn, request_id, revision or context.latest_revision)

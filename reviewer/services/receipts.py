@@ -33,7 +33,7 @@ from reviewer.domain.receipt import (
     signed_bytes,
 )
 from reviewer.domain.roles import Action
-from reviewer.services.access import load_request_context, require
+from reviewer.services.access import require_on_request
 from reviewer.services.consent_records import decision_by_id, decision_in_force
 from reviewer.services.profiles import Session
 from reviewer.services.refusals import NotFound
@@ -70,15 +70,8 @@ class ReceiptService:
     ) -> dict[str, Any]:
         """The receipt in force for the request's latest revision (the revocation receipt if
         its approval was revoked), or the receipt *receipt_id* from its history."""
-        with self.library.reader.connect() as conn:
-            context = load_request_context(conn, request_id)
-        require(
-            self.library,
-            session.actor if session else None,
-            Action.READ_REQUEST,
-            talent_id=context.talent_id,
-            organisation=context.organisation,
-            subject=f"request:{request_id}",
+        context = require_on_request(
+            self.library, session.actor if session else None, Action.READ_REQUEST, request_id
         )
         with self.library.reader.connect() as conn:
             if receipt_id is not None:

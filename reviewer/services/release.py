@@ -36,7 +36,12 @@ from reviewer.domain.receipt import receipt_file_bytes, utc_timestamp
 from reviewer.domain.roles import Action
 from reviewer.domain.scope import short_date
 from reviewer.domain.status import RequestStatus, derive_status
-from reviewer.services.access import RequestContext, load_request_context, require
+from reviewer.services.access import (
+    RequestContext,
+    load_request_context,
+    require,
+    require_on_request,
+)
 from reviewer.services.consent_records import decision_in_force, load_revision
 from reviewer.services.profiles import Session
 from reviewer.services.receipts import verify_receipt
@@ -314,15 +319,8 @@ class ReleaseService:
 
     def releases(self, request_id: str, *, session: Session | None = None) -> list[ReleaseRecord]:
         """Every release of the request, oldest first."""
-        with self.library.reader.connect() as conn:
-            context = load_request_context(conn, request_id)
-        require(
-            self.library,
-            session.actor if session else None,
-            Action.READ_REQUEST,
-            talent_id=context.talent_id,
-            organisation=context.organisation,
-            subject=f"request:{request_id}",
+        require_on_request(
+            self.library, session.actor if session else None, Action.READ_REQUEST, request_id
         )
         with self.library.reader.connect() as conn:
             rows = conn.execute(

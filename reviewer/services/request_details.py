@@ -11,7 +11,7 @@ from reviewer.domain.audit import AuditEntry
 from reviewer.domain.policy import Finding
 from reviewer.domain.roles import Action
 from reviewer.domain.scope import Scope
-from reviewer.services.access import load_request_context, require
+from reviewer.services.access import require_on_request
 from reviewer.services.consent_records import DecisionRecord, load_revision
 from reviewer.services.policy import PolicyService
 from reviewer.services.profiles import Session
@@ -60,10 +60,7 @@ class RequestDetails:
 
 def request_details(library: Library, request_id: str, *, session: Session) -> RequestDetails:
     """Read a request's details as *session* may see them (refused and audited otherwise)."""
-    with library.reader.connect() as conn:
-        context = load_request_context(conn, request_id)
-    require(library, session.actor, Action.READ_REQUEST, talent_id=context.talent_id,
-            organisation=context.organisation, subject=f"request:{request_id}")
+    context = require_on_request(library, session.actor, Action.READ_REQUEST, request_id)
     with library.reader.connect() as conn:
         terms = load_revision(conn, request_id, context.latest_revision)
         row = conn.execute(sa.select(revisions).where(

@@ -42,7 +42,12 @@ from reviewer.domain.receipt import (
 from reviewer.domain.roles import Action
 from reviewer.domain.scope import Scope, ScopeError, narrow, short_date
 from reviewer.domain.status import Verdict
-from reviewer.services.access import RequestContext, load_request_context, require
+from reviewer.services.access import (
+    RequestContext,
+    load_request_context,
+    require,
+    require_on_request,
+)
 from reviewer.services.consent_records import (
     DecisionRecord,
     current_policy,
@@ -412,14 +417,8 @@ class ReviewService:
 
     def history(self, request_id: str, *, session: Session | None = None) -> list[DecisionRecord]:
         """Every decision on the request, oldest first, superseded ones included."""
-        context = self._context(request_id)
-        require(
-            self.library,
-            session.actor if session else None,
-            Action.READ_REQUEST,
-            talent_id=context.talent_id,
-            organisation=context.organisation,
-            subject=f"request:{request_id}",
+        require_on_request(
+            self.library, session.actor if session else None, Action.READ_REQUEST, request_id
         )
         with self.library.reader.connect() as conn:
             return decision_history(conn, request_id)

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from reviewer.domain.roles import Action, Actor
 from reviewer.domain.scope import CHANNEL_LABELS
-from reviewer.services.access import load_request_context, require
+from reviewer.services.access import require_on_request
 from reviewer.services.queries import AssetView, request_assets
 from reviewer.services.refusals import NotFound
 from reviewer.storage.library import Library
@@ -125,16 +125,7 @@ def revision_diff(
 ) -> RevisionDiff:
     """Compare two revisions of *request_id* as *actor* may see them (refused and audited
     otherwise; ``None`` is the library's local operator)."""
-    with library.reader.connect() as conn:
-        context = load_request_context(conn, request_id)
-    require(
-        library,
-        actor,
-        Action.READ_REQUEST,
-        talent_id=context.talent_id,
-        organisation=context.organisation,
-        subject=f"request:{request_id}",
-    )
+    require_on_request(library, actor, Action.READ_REQUEST, request_id)
     with library.reader.connect() as conn:
         rows = {
             row.revision: row
