@@ -132,7 +132,7 @@ class Avatar:
     bounds: tuple[float, float, float, float, float, float] = field(init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "bounds", _union_bounds(p.mesh.bounds for p in self.parts))
+        object.__setattr__(self, "bounds", union_bounds(p.mesh.bounds for p in self.parts))
 
     @classmethod
     def from_polydata(
@@ -246,7 +246,7 @@ def inspect_avatar(
     parts, fmt = _read_parts(
         path, decode_textures=False, max_triangles=max_triangles, package_root=package_root
     )
-    bounds = _union_bounds(_raw_bounds(p) for p in parts)
+    bounds = union_bounds(_raw_bounds(p) for p in parts)
     up_axis = guess_up_axis(bounds, prefer_y=fmt in ("gltf", "glb"))
     height = _extent(bounds, up_axis)
     return AvatarInfo(
@@ -478,9 +478,10 @@ def _extent(bounds: tuple[float, ...], axis: str) -> float:
     return float(bounds[2 * index + 1] - bounds[2 * index])
 
 
-def _union_bounds(
+def union_bounds(
     all_bounds: Iterator[tuple[float, ...]] | Any,
 ) -> tuple[float, float, float, float, float, float]:
+    """The box around VTK-style (xmin, xmax, ymin, ymax, zmin, zmax) boxes; zeros if none."""
     boxes = np.array([tuple(b) for b in all_bounds], dtype=float).reshape(-1, 6)
     if len(boxes) == 0:
         return (0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
@@ -608,7 +609,7 @@ def _assemble_avatar(
         mesh.GetPointData().SetActiveScalars(None)
         parts.append(AvatarPart(raw.name, mesh, raw.texture, raw.base_color))
 
-    bounds = _union_bounds(p.mesh.bounds for p in parts)
+    bounds = union_bounds(p.mesh.bounds for p in parts)
     if up_axis is None:
         up_axis = guess_up_axis(bounds, prefer_y=fmt in ("gltf", "glb"))
     if units is None:

@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import numpy as np
 
+from reviewer.assets.meshes import union_bounds
+
 if TYPE_CHECKING:
     import pyvista as pv
 
@@ -400,19 +402,7 @@ def figure_bounds(plotter: Any) -> tuple[float, float, float, float, float, floa
         for name, actor in plotter.actors.items()
         if name.startswith((AVATAR_ACTOR_PREFIX, PROXY_ACTOR_PREFIX)) and actor.GetVisibility()
     ]
-    if not boxes:
-        return None
-    stacked = np.array(boxes, dtype=float)
-    low = stacked[:, 0::2].min(axis=0)
-    high = stacked[:, 1::2].max(axis=0)
-    return (
-        float(low[0]),
-        float(high[0]),
-        float(low[1]),
-        float(high[1]),
-        float(low[2]),
-        float(high[2]),
-    )
+    return union_bounds(boxes) if boxes else None
 
 
 # --------------------------------------------------------------------------------------------
