@@ -421,6 +421,10 @@ class Alignment:
     mirrored: bool
     contains: bool  # True: the render lies inside the found image (a border, a screenshot)
     coverage: float  # share of the render that the found image shows, 0..1
+    # Where the render's frame lies on the found image (mirrored first when ``mirrored``):
+    # left, top, right, bottom as fractions of the found image's width and height. Beyond
+    # 0..1 where the found image is a crop of the render.
+    render_box: tuple[float, float, float, float] = (0.0, 0.0, 1.0, 1.0)
 
     @property
     def score(self) -> float:
@@ -677,6 +681,12 @@ def _align_fine(thumb: np.ndarray, prepared: PreparedQuery, coarse: CoarseAlignm
         mirrored=mirrored,
         contains=coarse.contains,
         coverage=a.size / fine_lib.size,
+        render_box=(
+            placement.dx / view.width,
+            placement.dy / view.height,
+            (placement.scale * fine_lib.shape[1] + placement.dx) / view.width,
+            (placement.scale * fine_lib.shape[0] + placement.dy) / view.height,
+        ),
     )
 
 

@@ -46,6 +46,8 @@ class FittedPair:
     a_size: tuple[int, int]
     """The images' own sizes (width, height) before fitting."""
     b_size: tuple[int, int]
+    placed_note: str | None = None
+    """How A was placed on B's frame, when it was registered there (:func:`register_found`)."""
 
     @property
     def size(self) -> tuple[int, int]:
@@ -70,6 +72,8 @@ class FittedPair:
 
     def note(self, a_label: str = "A", b_label: str = "B") -> str | None:
         """A sentence saying how the images were fitted, or None when nothing was needed."""
+        if self.placed_note is not None:
+            return self.placed_note
         if self.same_size:
             return None
         words = []
@@ -150,6 +154,64 @@ def _place(
     canvas[:] = FRAME_BACKGROUND
     canvas[y : y + new_h, x : x + new_w] = image
     return canvas, (x, y, new_w, new_h), scale
+
+
+def register_found(
+    found: Image.Image | np.ndarray,
+    render: Image.Image | np.ndarray,
+    render_box: tuple[float, float, float, float],
+    *,
+    mirrored: bool,
+    max_side: int | None = None,
+) -> FittedPair:
+    """A found image (A) laid onto a render's frame (B) where a check placed it, so that the
+    wipe, the difference and the onion skin show what was changed, not how it was framed.
+
+    *render_box* is where the render lies on the found image (mirrored first when *mirrored*),
+    as fractions of its width and height (:attr:`reviewer.assets.fingerprints.Alignment.
+    render_box`). A keeps only what lies on the render: a border or a screenshot's window is
+    cut off, and where a cropped found image does not reach, the frame shows its backdrop and
+    those pixels are left out of the statistics.
+    """
+    found_rgb = as_rgb_array(found)
+    render_rgb = as_rgb_array(render)
+    frame = (render_rgb.shape[1], render_rgb.shape[0])
+    if max_side is not None and max(frame) > max_side:
+        shrink = max_side / max(frame)
+        frame = (max(1, round(frame[0] * shrink)), max(1, round(frame[1] * shrink)))
+    b, b_box, b_scale = _place(render_rgb, frame)
+    image = Image.fromarray(found_rgb)
+    if mirrored:
+        image = image.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    fw, fh = image.size
+    left, top, right, bottom = (render_box[0] * fw, render_box[1] * fh,
+                                render_box[2] * fw, render_box[3] * fh)
+    if right - left < 1 or bottom - top < 1:
+        raise ValueError(f"the render's place on the found image is empty: {render_box}")
+    a = np.asarray(image.transform(frame, Image.Transform.EXTENT, (left, top, right, bottom),
+                                   resample=Image.Resampling.BICUBIC,
+                                   fillcolor=FRAME_BACKGROUND))
+    # Where the found image itself lands in the frame.
+    sx, sy = frame[0] / (right - left), frame[1] / (bottom - top)
+    x0, y0 = max(0, round(-left * sx)), max(0, round(-top * sy))
+    x1, y1 = min(frame[0], round((fw - left) * sx)), min(frame[1], round((fh - top) * sy))
+    shown = max(0.0, min(1.0, ((x1 - x0) * (y1 - y0)) / (frame[0] * frame[1])))
+    how = ["The found image, "]
+    if mirrored:
+        how.append("flipped back, ")
+    how.append(f"placed where it lies on the render (scaled ×{sx:.2f}); ")
+    if shown < 0.995:
+        how.append(f"it shows {shown:.0%} of the render")
+    else:
+        how.append("it shows the whole render")
+    if left > 0.5 or top > 0.5 or right < fw - 0.5 or bottom < fh - 0.5:
+        how.append(", and what lay around it (a border, a caption) is cut off")
+    how.append(".")
+    return FittedPair(
+        np.ascontiguousarray(a), b, (x0, y0, max(0, x1 - x0), max(0, y1 - y0)), b_box,
+        sx, b_scale, (fw, fh), (render_rgb.shape[1], render_rgb.shape[0]),
+        placed_note="".join(how),
+    )
 
 
 @dataclass(frozen=True)

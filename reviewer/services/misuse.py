@@ -156,6 +156,7 @@ class ImageMatch:
                 "mirrored": self.alignment.mirrored,
                 "render_inside_image": self.alignment.contains,
                 "render_shown": round(self.alignment.coverage, 2),
+                "render_box": [round(v, 4) for v in self.alignment.render_box],
             },
         }
 

@@ -103,3 +103,39 @@ def test_onion_skin_and_wipe() -> None:
     horizontal = wipe(pair, 0.5, "horizontal")
     assert (horizontal[:5] == 0).all() and (horizontal[5:] == 200).all()
     assert (wipe(pair, 0.0) == 200).all() and (wipe(pair, 1.0) == 0).all()
+
+
+def test_a_registered_crop_lands_where_it_was_cut_and_only_its_area_counts() -> None:
+    from reviewer.assets.image_compare import register_found
+
+    render = _render((300, 400), noise=20.0)
+    x0, y0, x1, y1 = 45, 40, 285, 380  # what the found image kept of the render
+    found = render[y0:y1, x0:x1]
+    width, height = x1 - x0, y1 - y0
+    box = (-x0 / width, -y0 / height, (300 - x0) / width, (400 - y0) / height)
+    pair = register_found(found, render, box, mirrored=False)
+
+    assert pair.size == (300, 400)
+    assert pair.a_box == (x0, y0, width, height)
+    inside = (slice(y0 + 2, y1 - 2), slice(x0 + 2, x1 - 2))
+    assert np.array_equal(pair.a[inside], render[inside])
+    assert (pair.a[:y0 - 1] == FRAME_BACKGROUND).all()  # above the crop: nothing was found
+    assert pair.valid.sum() == width * height
+    assert "shows 68%" in (pair.note() or "")
+
+
+def test_a_mirrored_framed_copy_is_flipped_back_and_its_frame_cut_off() -> None:
+    from reviewer.assets.image_compare import register_found
+
+    render = _render((200, 160), noise=20.0)
+    framed = np.zeros((200, 260, 3), dtype=np.uint8)
+    framed[:] = (230, 230, 230)
+    framed[20:180, 40:240] = render[:, ::-1]  # a mirrored copy, off-centre in a light frame
+    # Flipped back, the render lies at x 20..220 of the found image.
+    box = (20 / 260, 20 / 200, 220 / 260, 180 / 200)
+    pair = register_found(framed, render, box, mirrored=True)
+
+    assert np.array_equal(pair.a, render)
+    assert pair.valid.all()
+    note = pair.note() or ""
+    assert "flipped back" in note and "cut off" in note

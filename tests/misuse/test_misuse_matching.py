@@ -94,6 +94,8 @@ def test_check_image_json_has_the_documented_fields(
     assert (match["request"], match["status"], match["verdict"]) == (
         "resort27-lookbook-0120", "revoked", "revoked")
     assert match["placement"]["render_inside_image"] is True
+    left, top, right, bottom = match["placement"]["render_box"]
+    assert 0 < left < right < 1 and 0 < top < bottom < 1  # the window's frame around it
 
 
 def test_check_image_exits_0_without_a_match_and_1_when_the_image_cannot_be_read(
@@ -119,3 +121,27 @@ def test_a_lookup_is_quick(wild_library: object, wild_cases: list) -> None:
     _check(wild_library, image)  # the index is loaded once per process
     result = _check(wild_library, image)
     assert result.seconds < 1.0
+
+
+@pytest.mark.parametrize("transform", ["crop 15% off-centre", "screenshot with border",
+                                       "horizontal flip", "quarter size"])
+def test_a_match_says_where_the_render_lies_on_the_found_image(
+    wild_library: object, wild_cases: list, transform: str
+) -> None:
+    """The placement registers the found image on the render: laid back onto the render's
+    frame, the two agree pixel for pixel wherever the found image reaches."""
+    import numpy as np
+
+    from reviewer.assets.image_compare import register_found
+
+    case = next(c for c in wild_cases if c.request_id == "ss27-denim-0043")
+    render = Image.open(io.BytesIO(case.data)).convert("RGB")
+    found = TRANSFORMS[transform](render)
+    best = _check(wild_library, found).best
+    assert best is not None and best.asset_sha256 == case.sha256
+    alignment = best.alignment
+    assert alignment.mirrored == (transform == "horizontal flip")
+    pair = register_found(found, render, alignment.render_box, mirrored=alignment.mirrored)
+    difference = np.abs(pair.a.astype(np.int16) - pair.b.astype(np.int16)).max(axis=2)
+    assert pair.valid.mean() > 0.6
+    assert np.median(difference[pair.valid]) <= 4
