@@ -20,6 +20,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from reviewer.assets.fingerprints import QueryPrint
 from reviewer.domain.misuse import (
     MAX_NOTES,
     FlagStatus,
@@ -32,7 +33,7 @@ from reviewer.domain.misuse import (
     transition_problem,
 )
 from reviewer.domain.roles import Actor, Role
-from reviewer.services.misuse import CheckResult, MisuseChecker, read_found_image
+from reviewer.services.misuse import CheckResult, FoundImage, MisuseChecker, read_found_image
 from reviewer.services.profiles import Session
 from reviewer.services.refusals import NotFound, PermissionRefused, Refusal
 from reviewer.storage import audit
@@ -162,14 +163,16 @@ class FlagService:
     def flag(
         self,
         session: Session,
-        image: Path,
+        image: Path | tuple[FoundImage, QueryPrint],
         *,
         sighting: Sighting | None = None,
         notes: str | None = None,
         severity: Severity | str | None = None,
         talent_id: str | None = None,
     ) -> FlagRecord:
-        """Check *image*, then record the flag with its evidence in one transaction."""
+        """Check *image* (a file, or one read already: :func:`read_found_image`,
+        :func:`found_image_from_bytes`), then record the flag with its evidence in one
+        transaction."""
         actor = session.actor
         notes = _clean_notes(notes)
         try:
@@ -178,7 +181,7 @@ class FlagService:
             raise FlagRefused(
                 f"severity {severity!r} is not one of {', '.join(s.value for s in Severity)}"
             ) from None
-        found_and_query = read_found_image(image)
+        found_and_query = read_found_image(image) if isinstance(image, Path) else image
         # Whose likeness the image shows is decided on every match; the flag then keeps only
         # what the flagger may see.
         full = MisuseChecker(self.library, clock=self._clock).check(

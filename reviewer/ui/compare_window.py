@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -51,6 +51,7 @@ from reviewer.ui.image_compare_view import ImageCompareView, qimage_from_array
 from reviewer.ui.look_grid import LookGrid
 from reviewer.ui.mesh_compare_view import MeshCompareView
 from reviewer.ui.revision_diff_view import RevisionDiffView
+from reviewer.ui.windows import CloseWithParent
 
 if TYPE_CHECKING:
     from reviewer.services.profiles import Session
@@ -577,20 +578,6 @@ class CompareWindow(QMainWindow):
         self.renders.close_view()
 
 
-class _CloseWithParent(QObject):
-    """Closes a compare window (and so its render windows) when its main window closes."""
-
-    def __init__(self, window: CompareWindow, parent: QObject) -> None:
-        super().__init__(window)
-        self.window = window
-        parent.installEventFilter(self)
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Close:
-            self.window.close()
-        return False
-
-
 def _ref_lines(ref: AssetRef) -> tuple[str, ...]:
     latest = ", latest" if ref.revision == ref.latest_revision else ""
     return (
@@ -644,7 +631,7 @@ def open_compare(
     try:
         if window is None:
             window = CompareWindow(library, session, refs, main_window)
-            _CloseWithParent(window, main_window)
+            CloseWithParent(window, main_window)
             viewer = main_window.request_view.avatar_viewer
             window.take_camera_from(viewer)
         else:

@@ -527,10 +527,9 @@ class ImageCompareView(QWidget):
         top = QHBoxLayout()
         top.setContentsMargins(10, 6, 10, 2)
         top.setSpacing(6)
-        top.addWidget(_muted("A", self))
-        top.addWidget(self.a_choice)
-        top.addWidget(_muted("B", self))
-        top.addWidget(self.b_choice)
+        self._choice_widgets = [_muted("A", self), self.a_choice, _muted("B", self), self.b_choice]
+        for widget in self._choice_widgets:
+            top.addWidget(widget)
         top.addWidget(swap)
         top.addStretch(1)
         top.addWidget(fit)
@@ -593,6 +592,26 @@ class ImageCompareView(QWidget):
 
         pair = fit_to_common_frame(a, b, max_side=MAX_SIDE)
         self._on_loaded(LoadedPair(pair, PairDifference(pair), a_label, b_label))
+
+    def show_pair(self, loaded: LoadedPair) -> None:
+        """Compare a pair made elsewhere, e.g. a found image laid onto a render
+        (:func:`reviewer.assets.image_compare.register_found`)."""
+        self._runner.cancel()
+        self._on_loaded(loaded)
+
+    def show_choices(self, visible: bool) -> None:
+        """Show or hide the A and B pickers (hidden when the caller chooses the pair)."""
+        for widget in self._choice_widgets:
+            widget.setVisible(visible)
+
+    def show_waiting(self, text: str) -> None:
+        """Nothing to compare (yet): *text* where the images go."""
+        self._runner.cancel()
+        self._loaded = None
+        self._qimages = {}
+        self.left.show_message(text)
+        self.right.show_message("")
+        self._refresh()
 
     def _load_chosen(self) -> None:
         a, b = self.a_choice.currentIndex(), self.b_choice.currentIndex()

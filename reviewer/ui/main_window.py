@@ -138,6 +138,10 @@ class MainWindow(QMainWindow):
              lambda: decision.begin("revoke")),
             ("Review", "filter", "&Filter the queue", "Ctrl+F", self.queue.focus_filter),
             ("View", "compare", "&Compare looks…", "Ctrl+K", self.open_compare),
+            ("Misuse", "check_image", "Check an &image…", "Ctrl+I",
+             lambda _checked=False: self.open_misuse()),
+            ("Misuse", "flags", "Misuse &flags…", "Ctrl+Shift+L",
+             lambda: self.open_misuse(flags=True)),
             ("View", "reset_view", "&Reset 3D view", SHORTCUTS["reset"],
              view.avatar_viewer.reset_camera),
             ("View", "fit_render", "Fit &render", "Shift+F", view.image_viewer.fit),
@@ -161,7 +165,7 @@ class MainWindow(QMainWindow):
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("mainToolbar")
         toolbar.setMovable(False)
-        for name in ("import", "compare", "shortcuts"):
+        for name in ("import", "compare", "check_image", "shortcuts"):
             toolbar.addAction(self.actions_by_name[name])
         looks = self.menuBar().addMenu("&Looks")
         for i in range(9):
@@ -178,6 +182,12 @@ class MainWindow(QMainWindow):
         from reviewer.ui.compare_window import open_compare
 
         open_compare(self)
+
+    def open_misuse(self, image: Path | None = None, *, flags: bool = False) -> object:
+        """Check an image found in the wild (with *image*: that one), or see the flags."""
+        from reviewer.ui.misuse_window import open_misuse
+
+        return open_misuse(self, image=image, flags=flags)
 
     def show_shortcuts(self) -> None:
         ShortcutsDialog(self.actions_by_name.values(), self).exec()
@@ -264,10 +274,18 @@ class MainWindow(QMainWindow):
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:
+        """Packages dropped are imported; an image dropped is checked for misuse."""
+        from reviewer.ui.check_image_panel import IMAGE_SUFFIXES
+
         paths = [Path(url.toLocalFile()) for url in event.mimeData().urls() if url.isLocalFile()]
+        images = [p for p in paths if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()]
+        packages = [p for p in paths if p not in images]
         if paths:
             event.acceptProposedAction()
-            self.import_packages(paths)
+        if packages:
+            self.import_packages(packages)
+        if images:
+            self.open_misuse(images[0])
 
     def import_packages(self, paths: list[Path]) -> None:
         from reviewer.services.imports import import_many
