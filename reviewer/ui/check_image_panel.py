@@ -400,16 +400,11 @@ class CheckImagePanel(QWidget):
             self._run_check(known=self.current)
 
     def _run_check(self, known: Checked | None) -> None:
-        from reviewer.services.flags import FlagRefused
-
         assert self._source is not None
         self._recheck_timer.stop()
-        try:
-            sighting = self.sighting()
-        except FlagRefused as exc:
-            self._show_error(str(exc))
+        sighting = self._sighting_or_say()
+        if sighting is None:
             return
-        self._hide_error()
         name, data = self._source
         library, session = self.library, self.session
         if known is None:
@@ -445,6 +440,18 @@ class CheckImagePanel(QWidget):
             territory=territory,
             today=dt.date.today(),
         )
+
+    def _sighting_or_say(self) -> Sighting | None:
+        """The sighting, or None after saying inline what is wrong with the form."""
+        from reviewer.services.flags import FlagRefused
+
+        try:
+            sighting = self.sighting()
+        except FlagRefused as exc:
+            self._show_error(str(exc))
+            return None
+        self._hide_error()
+        return sighting
 
     # -- results ---------------------------------------------------------------------------------
     def _on_checked(self, checked: Checked) -> None:
@@ -583,17 +590,14 @@ class CheckImagePanel(QWidget):
 
     def flag(self) -> None:
         """Record a flag: this image as evidence, the sighting, notes, severity, the match."""
-        from reviewer.services.flags import FlagRefused, FlagService
+        from reviewer.services.flags import FlagService
 
         checked = self.current
         if checked is None or not self.flag_button.isEnabled():
             return
-        try:
-            sighting = self.sighting()
-        except FlagRefused as exc:
-            self._show_error(str(exc))
+        sighting = self._sighting_or_say()
+        if sighting is None:
             return
-        self._hide_error()
         talent = None
         if checked.result.best is None and self.talent_choice.count():
             talent = self.talent_choice.currentData()

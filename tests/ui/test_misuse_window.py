@@ -91,6 +91,14 @@ def _wait_checked(qtbot, panel) -> None:  # type: ignore[no-untyped-def]
                     timeout=60_000)
 
 
+def _check_saved(qtbot, main, image: Image.Image, path: Path, **save):  # type: ignore[no-untyped-def]
+    """Save *image* to *path*, open the check on it from *main*, wait for the verdict."""
+    image.save(path, **save)
+    panel = main.open_misuse(path).check_panel
+    _wait_checked(qtbot, panel)
+    return panel
+
+
 def test_agent_drops_an_image_sees_the_verdict_flags_it_and_finds_the_flag(
     make_main_window, demo_library_dir: Path, tmp_path: Path, qtbot
 ) -> None:
@@ -176,11 +184,9 @@ def test_an_approved_use_is_green_within_scope_and_amber_outside_it(
 ) -> None:
     main = make_main_window(demo_library_dir, profile=AGENT)
     render, _sha = _render(main.library, "ss27-denim-0043")
-    found = tmp_path / "post.jpg"
-    ImageOps.mirror(render).save(found, quality=70)  # a mirrored repost
-    window = main.open_misuse(found)
-    panel = window.check_panel
-    _wait_checked(qtbot, panel)
+    # A mirrored repost.
+    panel = _check_saved(qtbot, main, ImageOps.mirror(render), tmp_path / "post.jpg",
+                         quality=70)
     result = panel.current.result
     assert result.best.request_id == "ss27-denim-0043" and result.best.alignment.mirrored
     scope = result.best.verdict.scope_check
@@ -208,10 +214,7 @@ def test_a_bad_sighting_is_said_inline_and_nothing_is_flagged(
 ) -> None:
     main = make_main_window(demo_library_dir, profile=AGENT)
     render, _sha = _render(main.library, "fjord-aw27-0008")
-    found = tmp_path / "found.png"
-    render.save(found)
-    panel = main.open_misuse(found).check_panel
-    _wait_checked(qtbot, panel)
+    panel = _check_saved(qtbot, main, render, tmp_path / "found.png")
     panel.territory.setEditText("Narnia")
     qtbot.mouseClick(panel.flag_button, Qt.MouseButton.LeftButton)
     assert panel.error.isVisible() and "Narnia".upper() in panel.error.text()
@@ -243,10 +246,7 @@ def test_an_image_of_no_known_render_is_possible_misuse_and_the_agent_says_whose
     main = make_main_window(demo_library_dir, profile=AGENT)
     rng = np.random.default_rng(7)
     stranger = Image.fromarray(rng.integers(0, 255, (400, 300, 3), dtype=np.uint8))
-    found = tmp_path / "stranger.png"
-    stranger.save(found)
-    panel = main.open_misuse(found).check_panel
-    _wait_checked(qtbot, panel)
+    panel = _check_saved(qtbot, main, stranger, tmp_path / "stranger.png")
     assert panel.current.result.best is None
     assert "possible misuse" in panel.banner.text()
     assert panel.centre_stack.currentWidget() is panel.found_view
