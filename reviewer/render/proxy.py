@@ -28,8 +28,10 @@ if TYPE_CHECKING:
 PROXY_ABOVE_TRIANGLES = 500_000
 """Avatars with more triangles than this get a proxy: at half a million a full mesh already
 turns at under 20 frames a second here."""
-PROXY_TRIANGLES = 80_000
-"""About how many triangles a proxy has: 30 frames a second or better at 1280×800."""
+PROXY_TRIANGLES = 30_000
+"""About how many triangles a proxy has. In the viewer (which draws a moving camera's frames at
+reduced resolution) a 28 k proxy turns at about 30 frames a second at 1280×800 on llvmpipe,
+a 71 k one at about 20: below ~100 k triangles the cost per triangle still shows."""
 PROXY_TEXTURE_SIZE = 1024
 """A proxy's textures are halved until neither side is larger than this: in motion a figure
 a few hundred pixels tall shows no more, and the GUI thread uploads 3 MB instead of 48 MB."""

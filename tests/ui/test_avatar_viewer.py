@@ -219,6 +219,72 @@ def test_turntable_turns_and_stops(make_viewer, avatar: Avatar, qtbot) -> None: 
     assert not viewer.turntable_running
 
 
+def _drag_angle(viewer: AvatarViewer, pixels: float = 80.0) -> tuple[float, tuple[int, int]]:
+    """Drag across the view with the left button: the angle the camera turned (degrees) and
+    the render window's size while the button was down."""
+    from PySide6.QtCore import QEvent, QPointF
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtWidgets import QApplication
+
+    widget = viewer.plotter
+    centre = QPointF(widget.width() / 2, widget.height() / 2)
+    left, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
+
+    def send(
+        kind: QEvent.Type, offset: float, button: Qt.MouseButton, buttons: Qt.MouseButton
+    ) -> None:
+        position = centre + QPointF(offset, 0.0)
+        event = QMouseEvent(
+            kind,
+            position,
+            widget.mapToGlobal(position),
+            button,
+            buttons,
+            Qt.KeyboardModifier.NoModifier,
+        )
+        QApplication.sendEvent(widget, event)
+
+    camera = widget.renderer.GetActiveCamera()
+    send(QEvent.Type.MouseButtonPress, 0.0, left, left)
+    send(QEvent.Type.MouseMove, 1.0, none, left)
+    before = np.array(camera.GetPosition()) - np.array(camera.GetFocalPoint())
+    send(QEvent.Type.MouseMove, 1.0 + pixels, none, left)
+    after = np.array(camera.GetPosition()) - np.array(camera.GetFocalPoint())
+    size = tuple(widget.render_window.GetSize())
+    send(QEvent.Type.MouseButtonRelease, 1.0 + pixels, left, none)
+    cosine = before @ after / np.linalg.norm(before) / np.linalg.norm(after)
+    return float(np.degrees(np.arccos(np.clip(cosine, -1.0, 1.0)))), size  # type: ignore[return-value]
+
+
+def test_moving_camera_draws_fewer_pixels_and_turns_as_much(  # type: ignore[no-untyped-def]
+    make_viewer, avatar: Avatar, qtbot, monkeypatch
+) -> None:
+    from reviewer.ui import avatar_viewer as module
+
+    viewer = make_viewer()
+    viewer.resize(900, 700)  # big enough to be drawn smaller while the camera moves
+    qtbot.waitUntil(lambda: viewer.plotter.width() >= 880)
+    viewer.show_avatar(avatar)
+    window = viewer.plotter.render_window
+    full = viewer._device_size()
+    assert full[0] * full[1] > module.MOTION_PIXELS
+    assert tuple(window.GetSize()) == full
+
+    reduced_angle, moving_size = _drag_angle(viewer)
+    assert moving_size[0] < full[0] and moving_size[1] < full[1]
+    assert moving_size[0] * moving_size[1] <= module.MOTION_PIXELS * 1.05
+    # At rest the view is drawn at full resolution again.
+    qtbot.waitUntil(lambda: tuple(window.GetSize()) == full, timeout=5_000)
+
+    monkeypatch.setattr(module, "MOTION_PIXELS", 10**9)  # never reduced: the reference
+    viewer.reset_camera()
+    full_angle, size = _drag_angle(viewer)
+    assert size == full
+    assert reduced_angle > 1.0
+    # Mouse positions are scaled with the window: a drag turns the figure as far either way.
+    assert reduced_angle == pytest.approx(full_angle, rel=0.05)
+
+
 def test_modes_change_the_image(make_viewer) -> None:
     viewer = make_viewer()
     viewer.show_avatar(_textured_ball())
