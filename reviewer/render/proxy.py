@@ -84,6 +84,24 @@ def prepare_for_display(
     return DisplayAvatar(avatar, proxy, seconds, prepared)
 
 
+def with_proxy(display: DisplayAvatar, *, proxy_triangles: int = PROXY_TRIANGLES) -> DisplayAvatar:
+    """*display* with a proxy of its avatar (and the proxy's textures prepared for VTK).
+
+    For a viewer that shows a big avatar at full detail first and builds its proxy afterwards,
+    on a worker thread: the proxy is only needed once the camera moves.
+    """
+    from reviewer.render.scene import texture_data
+
+    started = time.perf_counter()
+    proxy = build_proxy(display.avatar, proxy_triangles)
+    seconds = time.perf_counter() - started
+    prepared = dict(display.texture_data)
+    for part in proxy:
+        if part.texture is not None and id(part.texture) not in prepared:
+            prepared[id(part.texture)] = texture_data(part.texture)
+    return DisplayAvatar(display.avatar, proxy, seconds, prepared)
+
+
 def build_proxy(avatar: Avatar, triangles: int = PROXY_TRIANGLES) -> tuple[AvatarPart, ...]:
     """One binned-down part per part of *avatar*, about *triangles* triangles in all.
 
@@ -170,4 +188,5 @@ __all__ = [
     "build_proxy",
     "halved_to",
     "prepare_for_display",
+    "with_proxy",
 ]

@@ -16,6 +16,9 @@ How it stays fast on software OpenGL (see /work/shared/perf-notes.md):
   full resolution again. On software OpenGL most of a frame's cost is per pixel (shading,
   texturing), so a quarter of the pixels makes orbiting 2-3 times smoother. Mouse positions are
   scaled to the smaller window, so rotating, panning and zooming feel the same.
+- A big avatar given without a proxy is shown at full detail as soon as its textures are
+  ready; its proxy (:mod:`reviewer.render.proxy`) is built on a worker thread after that first
+  frame, since it is only needed once the camera moves.
 - An avatar with a proxy (:mod:`reviewer.render.proxy`) is drawn on screen as its proxy only.
   When the camera comes to rest, :class:`reviewer.render.full_frame.FullFrameRenderer` draws
   the full mesh off screen on its own thread and the finished frame is laid over the view
@@ -60,7 +63,12 @@ from reviewer.render.full_frame import (
     apply_camera_state,
     camera_state,
 )
-from reviewer.render.proxy import DisplayAvatar, prepare_for_display
+from reviewer.render.proxy import (
+    PROXY_TRIANGLES,
+    DisplayAvatar,
+    prepare_for_display,
+    with_proxy,
+)
 
 if TYPE_CHECKING:
     from reviewer.assets.meshes import Avatar, UpAxis
@@ -231,6 +239,10 @@ class AvatarViewer(QWidget):
         # camera, token). Its frame may arrive before there is a live scene to lay it over.
         self._early: tuple[Avatar, CameraState, int] | None = None
         self._overlay_camera: CameraState | None = None  # where the laid-over frame was drawn
+        # A big avatar shown without its proxy: (display, triangles) to build one from once its
+        # first full frame is on screen.
+        self._proxy_wanted: tuple[DisplayAvatar, int] | None = None
+        self.full_frame_shown.connect(self._build_wanted_proxy)
 
         self._rest_timer = QTimer(self)
         self._rest_timer.setSingleShot(True)
@@ -578,6 +590,7 @@ class AvatarViewer(QWidget):
         view: ViewName,
     ) -> None:
         self.stop_turntable()
+        self._proxy_wanted = None
         early = self._early
         self._early = None
         if early is not None and early[0] is display.avatar and early[2] == self._token:
@@ -672,11 +685,70 @@ class AvatarViewer(QWidget):
                 )
             )
         options = dict(self._proxy_options)
+        if big and renderer is None:
+            # Drawn on screen: the full mesh as soon as its textures are ready, the proxy after
+            # the first frame (building it beside the first upload would only slow that down).
+            triangles = options.get("proxy_triangles", PROXY_TRIANGLES)
+            self._preparing.start(
+                lambda: prepare_for_display(avatar, proxy_above=_NO_PROXY),
+                lambda display: self._show_then_build_proxy(
+                    display, asset_key, mode, lighting, view, triangles=triangles
+                ),
+                lambda reason: self.show_message(f"Cannot show the avatar: {reason}"),
+            )
+            return
         self._preparing.start(
             lambda: prepare_for_display(avatar, **options),
             lambda display: self._show_display(display, asset_key, mode, lighting, view),
             lambda reason: self.show_message(f"Cannot show the avatar: {reason}"),
         )
+
+    def _show_then_build_proxy(
+        self,
+        display: DisplayAvatar,
+        asset_key: str | None,
+        mode: RenderMode,
+        lighting: LightingPreset,
+        view: ViewName,
+        *,
+        triangles: int,
+    ) -> None:
+        self._show_display(display, asset_key, mode, lighting, view)
+        self._proxy_wanted = (display, triangles)
+
+    def _build_wanted_proxy(self) -> None:
+        wanted, self._proxy_wanted = self._proxy_wanted, None
+        if wanted is None or self._closed or self._preparing is None:
+            return
+        display, triangles = wanted
+        self._preparing.start(
+            lambda: with_proxy(display, proxy_triangles=triangles),
+            self._attach_proxy,
+            # The runner reports the error; without a proxy the full mesh is drawn in motion.
+            lambda _reason: None,
+        )
+
+    def _attach_proxy(self, display: DisplayAvatar) -> None:
+        """Add a proxy built after the avatar was shown (see :meth:`_build_wanted_proxy`)."""
+        handle, shown = self._handle, self._display
+        if (
+            handle is None
+            or shown is None
+            or self._closed
+            or display.proxy is None
+            or shown.avatar.parts is not display.avatar.parts
+        ):
+            return
+        scene.add_proxy(handle, display)
+        self._display = dataclasses.replace(
+            shown,
+            proxy=display.proxy,
+            proxy_seconds=display.proxy_seconds,
+            texture_data=display.texture_data,
+        )
+        if self._interacting or self.turntable_running:
+            scene.set_detail(handle, "proxy")
+            self._request_paint()
 
     def _show_text(self, text: str, style: str) -> None:
         self._drop_scene()
@@ -689,6 +761,7 @@ class AvatarViewer(QWidget):
         self._rest_timer.stop()
         self._token += 1
         self._early = None
+        self._proxy_wanted = None
         self._handle = None
         self._display = None
         self._overlay.hide()
@@ -1097,6 +1170,9 @@ def _default_above() -> int:
     from reviewer.render.proxy import PROXY_ABOVE_TRIANGLES
 
     return PROXY_ABOVE_TRIANGLES
+
+
+_NO_PROXY = 1 << 62  # a proxy_above no avatar reaches
 
 
 def _qimage_to_array(image: QImage) -> np.ndarray:

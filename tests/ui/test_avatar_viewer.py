@@ -378,6 +378,34 @@ OFF_THREAD_FULL_FRAMES = pytest.mark.skipif(
 )
 
 
+def test_big_avatar_shows_full_detail_first_then_moves_as_its_proxy(make_viewer, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QPoint
+    from PySide6.QtTest import QTest
+
+    if os.environ.get("REVIEWER_FULL_FRAME_THREAD") == "1":
+        pytest.skip("covers the on-screen path (without the off-thread full-frame renderer)")
+    big = _textured_ball(triangles_per_side=90)  # about 16 thousand triangles
+    viewer = make_viewer(proxy_above=2_000, proxy_triangles=600)
+    with qtbot.waitSignal(viewer.full_frame_shown, timeout=20_000):
+        viewer.show_avatar(big)
+    # The full mesh is on screen before any proxy exists; the proxy follows off the GUI thread.
+    assert viewer.showing_full_detail
+    qtbot.waitUntil(
+        lambda: viewer.display is not None and viewer.display.proxy is not None, timeout=20_000
+    )
+    display = viewer.display
+    assert display is not None and display.avatar.parts is big.parts
+    assert display.proxy_triangles < big.triangles / 4
+    assert viewer.showing_full_detail and not viewer.showing_proxy  # still at rest
+
+    centre = QPoint(viewer.plotter.width() // 2, viewer.plotter.height() // 2)
+    QTest.mousePress(viewer.plotter, Qt.MouseButton.LeftButton, pos=centre)
+    assert viewer.showing_proxy and not viewer.showing_full_detail
+    with qtbot.waitSignal(viewer.full_frame_shown, timeout=20_000):
+        QTest.mouseRelease(viewer.plotter, Qt.MouseButton.LeftButton, pos=centre)
+    assert viewer.showing_full_detail and not viewer.showing_proxy
+
+
 @OFF_THREAD_FULL_FRAMES
 def test_proxy_while_moving_full_mesh_at_rest(make_viewer, qtbot) -> None:  # type: ignore[no-untyped-def]
     from PySide6.QtCore import QPoint
