@@ -28,8 +28,10 @@ if TYPE_CHECKING:
 PROXY_ABOVE_TRIANGLES = 500_000
 """Avatars with more triangles than this get a proxy: at half a million a full mesh already
 turns at under 20 frames a second here."""
-PROXY_TRIANGLES = 80_000
-"""About how many triangles a proxy has: 30 frames a second or better at 1280×800."""
+PROXY_TRIANGLES = 30_000
+"""About how many triangles a proxy has. In the viewer (which draws a moving camera's frames at
+reduced resolution) a 28 k proxy turns at about 30 frames a second at 1280×800 on llvmpipe,
+a 71 k one at about 20: below ~100 k triangles the cost per triangle still shows."""
 PROXY_TEXTURE_SIZE = 1024
 """A proxy's textures are halved until neither side is larger than this: in motion a figure
 a few hundred pixels tall shows no more, and the GUI thread uploads 3 MB instead of 48 MB."""
@@ -80,6 +82,24 @@ def prepare_for_display(
         if part.texture is not None and id(part.texture) not in prepared:
             prepared[id(part.texture)] = texture_data(part.texture)
     return DisplayAvatar(avatar, proxy, seconds, prepared)
+
+
+def with_proxy(display: DisplayAvatar, *, proxy_triangles: int = PROXY_TRIANGLES) -> DisplayAvatar:
+    """*display* with a proxy of its avatar (and the proxy's textures prepared for VTK).
+
+    For a viewer that shows a big avatar at full detail first and builds its proxy afterwards,
+    on a worker thread: the proxy is only needed once the camera moves.
+    """
+    from reviewer.render.scene import texture_data
+
+    started = time.perf_counter()
+    proxy = build_proxy(display.avatar, proxy_triangles)
+    seconds = time.perf_counter() - started
+    prepared = dict(display.texture_data)
+    for part in proxy:
+        if part.texture is not None and id(part.texture) not in prepared:
+            prepared[id(part.texture)] = texture_data(part.texture)
+    return DisplayAvatar(display.avatar, proxy, seconds, prepared)
 
 
 def build_proxy(avatar: Avatar, triangles: int = PROXY_TRIANGLES) -> tuple[AvatarPart, ...]:
@@ -168,4 +188,5 @@ __all__ = [
     "build_proxy",
     "halved_to",
     "prepare_for_display",
+    "with_proxy",
 ]

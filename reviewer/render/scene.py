@@ -120,6 +120,8 @@ class SceneHandle:
     proxy_textures: list[pv.Texture | None] = field(default_factory=list)
     proxy_parts: tuple[AvatarPart, ...] = ()
     detail: Detail = "full"
+    texture_cache: _TextureCache | None = None
+    """The textures made so far, so a proxy added later shares those of the same images."""
 
     @property
     def has_proxy(self) -> bool:
@@ -168,14 +170,10 @@ def show_avatar(
         mode=mode,
         lighting=lighting,
         bounds=figure.upright_bounds,
+        texture_cache=textures,
     )
     if display.proxy is not None:
-        handle.proxy_parts = display.proxy
-        handle.proxy_actors = [
-            _add_part_actor(plotter, f"{PROXY_ACTOR_PREFIX}{index}", part.mesh, figure)
-            for index, part in enumerate(display.proxy)
-        ]
-        handle.proxy_textures = [textures.of(part) for part in display.proxy]
+        _add_proxy_actors(handle, display.proxy)
     set_mode(handle, mode)
     set_detail(handle, detail)
     if floor:
@@ -196,12 +194,44 @@ def show_avatar(
     return handle
 
 
+def add_proxy(handle: SceneHandle, display: DisplayAvatar) -> None:
+    """Put *display*'s proxy in a scene that shows its avatar without one (see
+    :func:`reviewer.render.proxy.with_proxy`), in the scene's mode; it is drawn once
+    :func:`set_detail` asks for the proxy. The full mesh stays as it is (no upload again)."""
+    if display.proxy is None or handle.has_proxy:
+        return
+    if handle.texture_cache is None:
+        handle.texture_cache = _TextureCache(display.texture_data)
+    else:
+        handle.texture_cache.add(display.texture_data)
+    _add_proxy_actors(handle, display.proxy)
+    for actor, texture, part in zip(
+        handle.proxy_actors, handle.proxy_textures, handle.proxy_parts, strict=True
+    ):
+        _apply_mode(actor, texture, part, handle.mode, handle.avatar.format)
+    set_detail(handle, handle.detail)
+
+
+def _add_proxy_actors(handle: SceneHandle, proxy: tuple[AvatarPart, ...]) -> None:
+    assert handle.texture_cache is not None
+    handle.proxy_parts = proxy
+    handle.proxy_actors = [
+        _add_part_actor(handle.plotter, f"{PROXY_ACTOR_PREFIX}{index}", part.mesh, handle.avatar)
+        for index, part in enumerate(proxy)
+    ]
+    handle.proxy_textures = [handle.texture_cache.of(part) for part in proxy]
+
+
 class _TextureCache:
     """One ``pyvista.Texture`` per image: parts that share an image share the texture."""
 
     def __init__(self, prepared: dict[int, Any]) -> None:
-        self._prepared = prepared
+        self._prepared = dict(prepared)
         self._made: dict[int, pv.Texture] = {}
+
+    def add(self, prepared: dict[int, Any]) -> None:
+        """More images made into VTK image data off the GUI thread."""
+        self._prepared.update(prepared)
 
     def of(self, part: AvatarPart) -> pv.Texture | None:
         import pyvista as pv
@@ -526,6 +556,7 @@ __all__ = [
     "RenderMode",
     "SceneHandle",
     "ViewName",
+    "add_proxy",
     "clear_scene",
     "figure_bounds",
     "prepare_plotter",

@@ -11,6 +11,14 @@ How it stays fast on software OpenGL (see /work/shared/perf-notes.md):
 - It renders once per frame. pyvistaqt's widget draws every frame twice (once when VTK is
   asked to render, again when Qt paints); here VTK's render requests only schedule a Qt
   paint, and the paint renders.
+- While the camera moves, a big view is drawn at reduced resolution (about
+  :data:`MOTION_PIXELS` device pixels) and scaled up to fill the widget; at rest it is drawn at
+  full resolution again. On software OpenGL most of a frame's cost is per pixel (shading,
+  texturing), so a quarter of the pixels makes orbiting 2-3 times smoother. Mouse positions are
+  scaled to the smaller window, so rotating, panning and zooming feel the same.
+- A big avatar given without a proxy is shown at full detail as soon as its textures are
+  ready; its proxy (:mod:`reviewer.render.proxy`) is built on a worker thread after that first
+  frame, since it is only needed once the camera moves.
 - An avatar with a proxy (:mod:`reviewer.render.proxy`) is drawn on screen as its proxy only.
   When the camera comes to rest, :class:`reviewer.render.full_frame.FullFrameRenderer` draws
   the full mesh off screen on its own thread and the finished frame is laid over the view
@@ -55,7 +63,12 @@ from reviewer.render.full_frame import (
     apply_camera_state,
     camera_state,
 )
-from reviewer.render.proxy import DisplayAvatar, prepare_for_display
+from reviewer.render.proxy import (
+    PROXY_TRIANGLES,
+    DisplayAvatar,
+    prepare_for_display,
+    with_proxy,
+)
 
 if TYPE_CHECKING:
     from reviewer.assets.meshes import Avatar, UpAxis
@@ -95,6 +108,23 @@ LIGHTING_LABELS: dict[str, str] = {"studio": "Studio", "soft": "Soft", "rim": "R
 TURNTABLE_DEGREES_PER_SECOND = 30.0
 _TURNTABLE_TICK_MS = 15
 _REST_DELAY_MS = 180  # the camera counts as at rest this long after the last wheel step
+MOTION_PIXELS = 260_000
+"""While the camera moves, views bigger than this many device pixels are drawn at about this
+many (640×400 for a 1280×800 view) and scaled up: measured on llvmpipe, a 1280×800 frame of a
+textured proxy costs 45-55 ms to draw, the same at 640×400 about 15 ms."""
+# Mouse events carry positions in device pixels of the full view; while the view is drawn
+# smaller they are scaled before VTK's interactor style reads them.
+_MOUSE_EVENTS = (
+    "MouseMoveEvent",
+    "LeftButtonPressEvent",
+    "LeftButtonReleaseEvent",
+    "MiddleButtonPressEvent",
+    "MiddleButtonReleaseEvent",
+    "RightButtonPressEvent",
+    "RightButtonReleaseEvent",
+    "MouseWheelForwardEvent",
+    "MouseWheelBackwardEvent",
+)
 _UP_AXIS_SETTING = "avatar_viewer/up_axis/"
 
 _MESSAGE_STYLE = (
@@ -164,6 +194,7 @@ class AvatarViewer(QWidget):
         self._interactor.setAcceptDrops(False)
         self._silence_default_keys()
         self._render_observer = self._render_once_per_paint()
+        self._scale_mouse_positions()
         scene.prepare_plotter(self._interactor)
 
         self._message = QLabel(self)
@@ -208,6 +239,10 @@ class AvatarViewer(QWidget):
         # camera, token). Its frame may arrive before there is a live scene to lay it over.
         self._early: tuple[Avatar, CameraState, int] | None = None
         self._overlay_camera: CameraState | None = None  # where the laid-over frame was drawn
+        # A big avatar shown without its proxy: (display, triangles) to build one from once its
+        # first full frame is on screen.
+        self._proxy_wanted: tuple[DisplayAvatar, int] | None = None
+        self.full_frame_shown.connect(self._build_wanted_proxy)
 
         self._rest_timer = QTimer(self)
         self._rest_timer.setSingleShot(True)
@@ -437,6 +472,7 @@ class AvatarViewer(QWidget):
         """The 3D view at full detail as an (H, W, 3) uint8 array in device pixels."""
         if self._closed:
             raise RuntimeError("the avatar viewer is closed")
+        self._set_motion_resolution(False)  # the next camera move reduces it again
         if self._handle is not None and self._handle.has_proxy:
             renderer = self._full_frame_renderer()
             if renderer is not None:
@@ -470,8 +506,9 @@ class AvatarViewer(QWidget):
         if self._handle is None or self._closed:
             return None
         scale = self._interactor.devicePixelRatioF()
-        x = round(point.x() * scale)
-        y = round((self._interactor.height() - point.y() - 1) * scale)
+        scale_x, scale_y = self._render_scale()  # 1, 1 unless the camera is moving
+        x = round(point.x() * scale * scale_x)
+        y = round((self._interactor.height() - point.y() - 1) * scale * scale_y)
         picker = vtkCellPicker()
         picker.SetTolerance(0.0005)
         if not picker.Pick(x, y, 0, self._interactor.renderer):
@@ -553,6 +590,7 @@ class AvatarViewer(QWidget):
         view: ViewName,
     ) -> None:
         self.stop_turntable()
+        self._proxy_wanted = None
         early = self._early
         self._early = None
         if early is not None and early[0] is display.avatar and early[2] == self._token:
@@ -631,7 +669,6 @@ class AvatarViewer(QWidget):
         renderer = self._full_frame_renderer() if big else None
         if renderer is not None:
             self._token += 1
-            window = self._interactor.render_window
             scene.set_view(self._interactor, view, bounds=avatar.upright_bounds)
             camera = camera_state(self._interactor)
             self._early = (avatar, camera, self._token)
@@ -641,18 +678,77 @@ class AvatarViewer(QWidget):
                 FrameRequest(
                     token=self._token,
                     avatar=avatar,
-                    size=tuple(window.GetSize()),  # type: ignore[arg-type]
+                    size=self._device_size(),
                     camera=camera,
                     mode=mode,
                     lighting=lighting,
                 )
             )
         options = dict(self._proxy_options)
+        if big and renderer is None:
+            # Drawn on screen: the full mesh as soon as its textures are ready, the proxy after
+            # the first frame (building it beside the first upload would only slow that down).
+            triangles = options.get("proxy_triangles", PROXY_TRIANGLES)
+            self._preparing.start(
+                lambda: prepare_for_display(avatar, proxy_above=_NO_PROXY),
+                lambda display: self._show_then_build_proxy(
+                    display, asset_key, mode, lighting, view, triangles=triangles
+                ),
+                lambda reason: self.show_message(f"Cannot show the avatar: {reason}"),
+            )
+            return
         self._preparing.start(
             lambda: prepare_for_display(avatar, **options),
             lambda display: self._show_display(display, asset_key, mode, lighting, view),
             lambda reason: self.show_message(f"Cannot show the avatar: {reason}"),
         )
+
+    def _show_then_build_proxy(
+        self,
+        display: DisplayAvatar,
+        asset_key: str | None,
+        mode: RenderMode,
+        lighting: LightingPreset,
+        view: ViewName,
+        *,
+        triangles: int,
+    ) -> None:
+        self._show_display(display, asset_key, mode, lighting, view)
+        self._proxy_wanted = (display, triangles)
+
+    def _build_wanted_proxy(self) -> None:
+        wanted, self._proxy_wanted = self._proxy_wanted, None
+        if wanted is None or self._closed or self._preparing is None:
+            return
+        display, triangles = wanted
+        self._preparing.start(
+            lambda: with_proxy(display, proxy_triangles=triangles),
+            self._attach_proxy,
+            # The runner reports the error; without a proxy the full mesh is drawn in motion.
+            lambda _reason: None,
+        )
+
+    def _attach_proxy(self, display: DisplayAvatar) -> None:
+        """Add a proxy built after the avatar was shown (see :meth:`_build_wanted_proxy`)."""
+        handle, shown = self._handle, self._display
+        if (
+            handle is None
+            or shown is None
+            or self._closed
+            or display.proxy is None
+            or shown.avatar.parts is not display.avatar.parts
+        ):
+            return
+        scene.add_proxy(handle, display)
+        self._display = dataclasses.replace(
+            shown,
+            proxy=display.proxy,
+            proxy_seconds=display.proxy_seconds,
+            texture_data=display.texture_data,
+        )
+        if self._interacting or self.turntable_running:
+            scene.set_detail(handle, "proxy")
+            self._request_paint()
 
     def _show_text(self, text: str, style: str) -> None:
         self._drop_scene()
@@ -665,6 +761,7 @@ class AvatarViewer(QWidget):
         self._rest_timer.stop()
         self._token += 1
         self._early = None
+        self._proxy_wanted = None
         self._handle = None
         self._display = None
         self._overlay.hide()
@@ -675,16 +772,20 @@ class AvatarViewer(QWidget):
             self._full_frames.show(None)
         if not self._closed:
             scene.clear_scene(self._interactor)
+            self._set_motion_resolution(False)
         self._update_bar()
 
     # -- internals: motion and rest --------------------------------------------------------------
     def _camera_moves(self) -> None:
-        """The camera is about to move: draw the proxy live, drop any full frame."""
+        """The camera is about to move: draw the proxy live at motion resolution, drop any
+        full frame."""
         self._rest_timer.stop()
         self._token += 1
         self._overlay.hide()
-        if self._handle is not None and self._handle.has_proxy:
-            scene.set_detail(self._handle, "proxy")
+        if self._handle is not None:
+            self._set_motion_resolution(True)
+            if self._handle.has_proxy:
+                scene.set_detail(self._handle, "proxy")
 
     def _look_changed(self) -> None:
         self._camera_moves()
@@ -694,7 +795,10 @@ class AvatarViewer(QWidget):
     def _come_to_rest(self) -> None:
         """The camera stopped: show the full mesh (off screen, or on screen as a fallback)."""
         handle = self._handle
-        if handle is None or self._closed or self._interacting or self.turntable_running:
+        if self._closed or self._interacting or self.turntable_running:
+            return
+        self._set_motion_resolution(False)
+        if handle is None:
             return
         self._awaiting_full_frame = True
         if not handle.has_proxy:
@@ -709,11 +813,10 @@ class AvatarViewer(QWidget):
 
     def _frame_request(self) -> FrameRequest:
         assert self._handle is not None
-        window = self._interactor.render_window
         return FrameRequest(
             token=self._token,
             avatar=self._handle.avatar,
-            size=tuple(window.GetSize()),  # type: ignore[arg-type]
+            size=self._device_size(),
             camera=camera_state(self._interactor),
             mode=self._handle.mode,
             lighting=self._handle.lighting,
@@ -755,11 +858,79 @@ class AvatarViewer(QWidget):
             self._turntable_timer.stop()
             return
         elapsed = min(self._turntable_clock.restart(), 100)  # no leap after a stall
+        self._set_motion_resolution(True)  # again, if a screenshot needed full resolution
         self._interactor.renderer.GetActiveCamera().Azimuth(
             -TURNTABLE_DEGREES_PER_SECOND * elapsed / 1000.0
         )
         self._interactor.renderer.ResetCameraClippingRange()
         self._request_paint()
+
+    # -- internals: resolution ------------------------------------------------------------------
+    def _device_size(self) -> tuple[int, int]:
+        """The view's full size in device pixels (what pyvistaqt gives VTK on resize)."""
+        scale = self._interactor.devicePixelRatioF()
+        return (
+            max(1, round(self._interactor.width() * scale)),
+            max(1, round(self._interactor.height() * scale)),
+        )
+
+    def _set_motion_resolution(self, moving: bool) -> None:
+        """Draw at reduced resolution while the camera moves, at full resolution at rest.
+
+        The render window gets the smaller size; pyvistaqt's paint scales VTK's frame up to the
+        widget (a linear blit), and :meth:`_scale_mouse_positions` keeps the mouse in step.
+        """
+        if self._closed:
+            return
+        width, height = self._device_size()
+        factor = 1.0
+        if moving and width * height > MOTION_PIXELS:
+            factor = (MOTION_PIXELS / (width * height)) ** 0.5
+        size = (max(1, round(width * factor)), max(1, round(height * factor)))
+        window = self._interactor.render_window
+        if tuple(window.GetSize()) == size:
+            return
+        self._interactor.iren.interactor.UpdateSize(*size)
+        # Text (the height label) is sized in points: fewer dots per inch keep it as large on
+        # screen once the frame is scaled up.
+        window.SetDPI(max(1, round(72 * self._interactor.devicePixelRatioF() * factor)))
+        self._request_paint()
+
+    def _render_scale(self) -> tuple[float, float]:
+        """Render-window pixels per device pixel of the view (1, 1 at rest)."""
+        width, height = self._device_size()
+        window_width, window_height = self._interactor.render_window.GetSize()
+        return window_width / width, window_height / height
+
+    def _scale_mouse_positions(self) -> None:
+        """Scale mouse positions to the render window while it is drawn smaller than the view.
+
+        pyvistaqt hands VTK positions in the view's device pixels; VTK's interactor style turns
+        them into rotation, panning and zoom relative to the render window's size. An observer
+        that runs before the style rescales the event's position (the last position was
+        rescaled when it was the current one). It is a *passive* observer: while a button is
+        down the style grabs the interactor's focus, and then only passive observers (called
+        first) and the style see mouse events.
+        """
+        interactor = getattr(self._interactor, "iren", None)
+        if interactor is None:
+            return
+        vtk_interactor = interactor.interactor
+
+        def rescale(_caller: object, _event: str) -> None:
+            if self._closed:
+                return
+            scale_x, scale_y = self._render_scale()
+            if scale_x == 1.0 and scale_y == 1.0:
+                return
+            x, y = vtk_interactor.GetEventPosition()
+            last = vtk_interactor.GetLastEventPosition()
+            vtk_interactor.SetEventPosition(round(x * scale_x), round(y * scale_y))
+            vtk_interactor.SetLastEventPosition(*last)
+
+        for event in _MOUSE_EVENTS:
+            tag = vtk_interactor.AddObserver(event, rescale)
+            vtk_interactor.GetCommand(tag).SetPassiveObserver(True)
 
     # -- internals: rendering --------------------------------------------------------------------
     def _request_paint(self) -> None:
@@ -999,6 +1170,9 @@ def _default_above() -> int:
     from reviewer.render.proxy import PROXY_ABOVE_TRIANGLES
 
     return PROXY_ABOVE_TRIANGLES
+
+
+_NO_PROXY = 1 << 62  # a proxy_above no avatar reaches
 
 
 def _qimage_to_array(image: QImage) -> np.ndarray:

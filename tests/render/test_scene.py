@@ -204,6 +204,28 @@ def test_detail_switches_between_the_full_mesh_and_its_proxy(make_plotter) -> No
         set_detail(handle, "medium")  # type: ignore[arg-type]
 
 
+def test_a_proxy_added_later_joins_the_scene_hidden_and_in_its_mode(make_plotter) -> None:
+    from reviewer.render.proxy import prepare_for_display, with_proxy
+    from reviewer.render.scene import add_proxy, set_detail
+
+    ball = pv.Sphere(radius=0.3, theta_resolution=80, phi_resolution=80)
+    display = prepare_for_display(Avatar.from_polydata(ball), proxy_above=10**12)
+    plotter = make_plotter()
+    handle = show_avatar(plotter, display, mode="wireframe")
+    full_mapper = handle.part_actors[0].GetMapper()
+    assert not handle.has_proxy
+    later = with_proxy(display, proxy_triangles=400)
+    assert later.avatar is display.avatar and later.proxy_triangles < ball.n_cells / 4
+    add_proxy(handle, later)
+    assert handle.has_proxy and handle.detail == "full"
+    assert not any(a.GetVisibility() for a in handle.proxy_actors)  # shown at rest: full mesh
+    assert all(a.prop.GetRepresentation() == 1 for a in handle.proxy_actors)  # VTK_WIREFRAME
+    assert handle.part_actors[0].GetMapper() is full_mapper  # the full mesh is not re-added
+    set_detail(handle, "proxy")
+    assert all(a.GetVisibility() for a in handle.proxy_actors)
+    assert not any(a.GetVisibility() for a in handle.part_actors)
+
+
 def test_set_upright_moves_figure_floor_and_label(make_plotter) -> None:
     from reviewer.render.scene import set_upright
 

@@ -219,6 +219,72 @@ def test_turntable_turns_and_stops(make_viewer, avatar: Avatar, qtbot) -> None: 
     assert not viewer.turntable_running
 
 
+def _drag_angle(viewer: AvatarViewer, pixels: float = 80.0) -> tuple[float, tuple[int, int]]:
+    """Drag across the view with the left button: the angle the camera turned (degrees) and
+    the render window's size while the button was down."""
+    from PySide6.QtCore import QEvent, QPointF
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtWidgets import QApplication
+
+    widget = viewer.plotter
+    centre = QPointF(widget.width() / 2, widget.height() / 2)
+    left, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
+
+    def send(
+        kind: QEvent.Type, offset: float, button: Qt.MouseButton, buttons: Qt.MouseButton
+    ) -> None:
+        position = centre + QPointF(offset, 0.0)
+        event = QMouseEvent(
+            kind,
+            position,
+            widget.mapToGlobal(position),
+            button,
+            buttons,
+            Qt.KeyboardModifier.NoModifier,
+        )
+        QApplication.sendEvent(widget, event)
+
+    camera = widget.renderer.GetActiveCamera()
+    send(QEvent.Type.MouseButtonPress, 0.0, left, left)
+    send(QEvent.Type.MouseMove, 1.0, none, left)
+    before = np.array(camera.GetPosition()) - np.array(camera.GetFocalPoint())
+    send(QEvent.Type.MouseMove, 1.0 + pixels, none, left)
+    after = np.array(camera.GetPosition()) - np.array(camera.GetFocalPoint())
+    size = tuple(widget.render_window.GetSize())
+    send(QEvent.Type.MouseButtonRelease, 1.0 + pixels, left, none)
+    cosine = before @ after / np.linalg.norm(before) / np.linalg.norm(after)
+    return float(np.degrees(np.arccos(np.clip(cosine, -1.0, 1.0)))), size  # type: ignore[return-value]
+
+
+def test_moving_camera_draws_fewer_pixels_and_turns_as_much(  # type: ignore[no-untyped-def]
+    make_viewer, avatar: Avatar, qtbot, monkeypatch
+) -> None:
+    from reviewer.ui import avatar_viewer as module
+
+    viewer = make_viewer()
+    viewer.resize(900, 700)  # big enough to be drawn smaller while the camera moves
+    qtbot.waitUntil(lambda: viewer.plotter.width() >= 880)
+    viewer.show_avatar(avatar)
+    window = viewer.plotter.render_window
+    full = viewer._device_size()
+    assert full[0] * full[1] > module.MOTION_PIXELS
+    assert tuple(window.GetSize()) == full
+
+    reduced_angle, moving_size = _drag_angle(viewer)
+    assert moving_size[0] < full[0] and moving_size[1] < full[1]
+    assert moving_size[0] * moving_size[1] <= module.MOTION_PIXELS * 1.05
+    # At rest the view is drawn at full resolution again.
+    qtbot.waitUntil(lambda: tuple(window.GetSize()) == full, timeout=5_000)
+
+    monkeypatch.setattr(module, "MOTION_PIXELS", 10**9)  # never reduced: the reference
+    viewer.reset_camera()
+    full_angle, size = _drag_angle(viewer)
+    assert size == full
+    assert reduced_angle > 1.0
+    # Mouse positions are scaled with the window: a drag turns the figure as far either way.
+    assert reduced_angle == pytest.approx(full_angle, rel=0.05)
+
+
 def test_modes_change_the_image(make_viewer) -> None:
     viewer = make_viewer()
     viewer.show_avatar(_textured_ball())
@@ -310,6 +376,34 @@ OFF_THREAD_FULL_FRAMES = pytest.mark.skipif(
     reason="off-thread full-detail frames are opt-in (REVIEWER_FULL_FRAME_THREAD=1): beside "
     "Qt's GL context they corrupted the heap in 2 of 3 full runs on Mesa llvmpipe",
 )
+
+
+def test_big_avatar_shows_full_detail_first_then_moves_as_its_proxy(make_viewer, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QPoint
+    from PySide6.QtTest import QTest
+
+    if os.environ.get("REVIEWER_FULL_FRAME_THREAD") == "1":
+        pytest.skip("covers the on-screen path (without the off-thread full-frame renderer)")
+    big = _textured_ball(triangles_per_side=90)  # about 16 thousand triangles
+    viewer = make_viewer(proxy_above=2_000, proxy_triangles=600)
+    with qtbot.waitSignal(viewer.full_frame_shown, timeout=20_000):
+        viewer.show_avatar(big)
+    # The full mesh is on screen before any proxy exists; the proxy follows off the GUI thread.
+    assert viewer.showing_full_detail
+    qtbot.waitUntil(
+        lambda: viewer.display is not None and viewer.display.proxy is not None, timeout=20_000
+    )
+    display = viewer.display
+    assert display is not None and display.avatar.parts is big.parts
+    assert display.proxy_triangles < big.triangles / 4
+    assert viewer.showing_full_detail and not viewer.showing_proxy  # still at rest
+
+    centre = QPoint(viewer.plotter.width() // 2, viewer.plotter.height() // 2)
+    QTest.mousePress(viewer.plotter, Qt.MouseButton.LeftButton, pos=centre)
+    assert viewer.showing_proxy and not viewer.showing_full_detail
+    with qtbot.waitSignal(viewer.full_frame_shown, timeout=20_000):
+        QTest.mouseRelease(viewer.plotter, Qt.MouseButton.LeftButton, pos=centre)
+    assert viewer.showing_full_detail and not viewer.showing_proxy
 
 
 @OFF_THREAD_FULL_FRAMES
