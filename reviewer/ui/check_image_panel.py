@@ -273,6 +273,7 @@ class CheckImagePanel(QWidget):
         self.scope_line = QLabel(self)
         self.scope_line.setObjectName("sightingScope")
         self.scope_line.setWordWrap(True)
+        self.scope_line.hide()
         self.error = QLabel(self)
         self.error.setObjectName("checkError")
         self.error.setWordWrap(True)
@@ -303,9 +304,25 @@ class CheckImagePanel(QWidget):
         self.flag_note.setObjectName("flagNote")
         self.flag_note.setWordWrap(True)
         self.flag_note.setProperty("class", "muted")
+        self.flag_note.hide()
+        self.flag_section = QWidget(self)
         flag_form = QFormLayout()
+        flag_form.setContentsMargins(0, 0, 0, 0)
         flag_form.addRow("Severity", self.severity)
         flag_form.addRow("Notes", self.notes)
+        flag_layout = QVBoxLayout(self.flag_section)
+        flag_layout.setContentsMargins(0, 0, 0, 0)
+        flag_layout.addWidget(_heading("Flag", self))
+        flag_layout.addLayout(flag_form)
+        flag_layout.addWidget(self.flag_button)
+        self.director_note = QLabel(
+            "Talents and their agents flag misuse. Flags on your organisation's requests are "
+            "in the Flags tab, where you can mark them answered.", self)
+        self.director_note.setWordWrap(True)
+        self.director_note.setProperty("class", "muted")
+        may_flag = session.role in (Role.TALENT, Role.AGENT)
+        self.flag_section.setVisible(may_flag)
+        self.director_note.setVisible(not may_flag)
 
         right = QFrame(self)
         right.setProperty("class", "panel")
@@ -315,9 +332,8 @@ class CheckImagePanel(QWidget):
         right_layout.addLayout(sighting_form)
         right_layout.addWidget(self.scope_line)
         right_layout.addSpacing(10)
-        right_layout.addWidget(_heading("Flag", self))
-        right_layout.addLayout(flag_form)
-        right_layout.addWidget(self.flag_button)
+        right_layout.addWidget(self.flag_section)
+        right_layout.addWidget(self.director_note)
         right_layout.addWidget(self.flag_note)
         right_layout.addWidget(self.error)
         right_layout.addStretch(1)
@@ -391,7 +407,7 @@ class CheckImagePanel(QWidget):
         self._source = (name, data)
         self.current = None
         self._severity_chosen = False
-        self.flag_note.setText("")
+        _say(self.flag_note, "")
         self._run_check(known=None)
 
     def recheck(self) -> None:
@@ -537,12 +553,12 @@ class CheckImagePanel(QWidget):
         check = verdict.scope_check
         if check is not None:
             tone = "#6fae82" if check.in_scope else "#d9b36a"
-            self.scope_line.setText(f"<span style='color:{tone}'>{escape(check.text)}</span>")
+            _say(self.scope_line, f"<span style='color:{tone}'>{escape(check.text)}</span>")
         elif verdict.kind is MatchVerdict.NO_MATCH:
-            self.scope_line.setText("<span style='color:#8d8f93'>No approval to check the "
+            _say(self.scope_line, "<span style='color:#8d8f93'>No approval to check the "
                                     "sighting against.</span>")
         else:
-            self.scope_line.setText(
+            _say(self.scope_line,
                 f"<span style='color:#8d8f93'>{escape(result.sighting.describe())}; no approval "
                 "in force to check it against.</span>"
             )
@@ -604,7 +620,7 @@ class CheckImagePanel(QWidget):
         library, session = self.library, self.session
         notes, severity = self.notes.toPlainText(), self.severity.currentData()
         self.flag_button.setEnabled(False)
-        self.flag_note.setText("Recording the flag…")
+        _say(self.flag_note, "Recording the flag…")
         self._flag_runner.start(
             lambda: FlagService(library).flag(session, checked.found, sighting=sighting,
                                               notes=notes, severity=severity, talent_id=talent),
@@ -613,7 +629,7 @@ class CheckImagePanel(QWidget):
         )
 
     def _on_flagged(self, record: FlagRecord) -> None:
-        self.flag_note.setText(
+        _say(self.flag_note,
             f"Flag {record.id} recorded ({record.severity.value}, {record.status.label}). "
             "It is in the Flags tab, with its evidence."
         )
@@ -622,7 +638,7 @@ class CheckImagePanel(QWidget):
         self.flagged.emit(record)
 
     def _on_flag_failed(self, reason: str) -> None:
-        self.flag_note.setText("")
+        _say(self.flag_note, "")
         self._show_error(f"Not flagged: {reason}")
         self._update_controls()
 
@@ -631,9 +647,6 @@ class CheckImagePanel(QWidget):
         may_flag = role in (Role.TALENT, Role.AGENT)
         checked = self.current is not None and not self._check_runner.busy
         self.flag_button.setEnabled(may_flag and checked and not self._flag_runner.busy)
-        if not may_flag:
-            self.flag_button.setToolTip("Talents and their agents flag misuse; directors see "
-                                        "and answer the flags on their organisation's requests")
         no_match = self.current is not None and self.current.result.best is None
         show_talent = no_match and self.talent_choice.count() > 1
         self.talent_label.setVisible(show_talent)
@@ -681,6 +694,12 @@ def _match_text(match: ImageMatch) -> str:
     return (f"{match.request_id} · rev {match.revision}\n"
             f"{match.talent_name} · {match.campaign}\n"
             f"{status} · {match.confidence:.0%} sure{extra}")
+
+
+def _say(label: QLabel, text: str) -> None:
+    """Set *label*'s text; an empty label is hidden (it would show as a stray band)."""
+    label.setText(text)
+    label.setVisible(bool(text))
 
 
 def _heading(text: str, parent: QWidget) -> QLabel:

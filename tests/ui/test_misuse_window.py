@@ -300,6 +300,7 @@ def test_a_director_cannot_flag_but_answers_flags_on_their_organisations_request
     _wait_checked(qtbot, panel)
     assert panel.current.result.best.request_id == request_id
     assert not panel.flag_button.isEnabled()
+    assert panel.flag_section.isHidden() and not panel.director_note.isHidden()
 
     window.show_flags()
     flags = window.flags_panel
