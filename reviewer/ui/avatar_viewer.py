@@ -604,6 +604,8 @@ class AvatarViewer(QWidget):
             # Its full frame is drawn (or drawing) already: add the live scene under it.
             self._show_live_scene(display, asset_key, mode, lighting, view)
             apply_camera_state(self._interactor, early[1])
+            if self._full_frames is not None and self._full_frames.failure is None:
+                self._set_motion_resolution(True)  # see _come_to_rest
             self._request_paint()
             return
         display = dataclasses.replace(
@@ -804,14 +806,18 @@ class AvatarViewer(QWidget):
         handle = self._handle
         if self._closed or self._interacting or self.turntable_running:
             return
-        self._set_motion_resolution(False)
+        renderer = None
+        if handle is not None and handle.has_proxy:
+            renderer = self._full_frame_renderer()
+        # Under a laid-over full frame the live proxy stays at motion resolution: it is hidden
+        # at rest, and a full-resolution frame of it would cost the GUI thread 50-100 ms.
+        self._set_motion_resolution(renderer is not None)
         if handle is None:
             return
         self._awaiting_full_frame = True
         if not handle.has_proxy:
             self._request_paint()
             return
-        renderer = self._full_frame_renderer()
         if renderer is not None:
             renderer.request(self._frame_request())
             return
