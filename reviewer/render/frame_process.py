@@ -162,7 +162,7 @@ class FrameProcess:
         self._closing = True
         self._outbox.put(None)
         if self._sender is not None:
-            self._sender.join()
+            self._sender.join(_CLOSE_GRACE_S)  # it may be copying an avatar, or blocked
         process = self._process
         if process.pid is not None:
             process.join(_CLOSE_GRACE_S)
@@ -172,6 +172,8 @@ class FrameProcess:
             if process.is_alive():
                 process.kill()
                 process.join()
+        if self._sender is not None:
+            self._sender.join()  # unblocked: the child's end of the pipe is closed
         if self._reader is not None:
             self._reader.join()
         self._conn.close()
@@ -222,6 +224,11 @@ class FrameProcess:
                     self._conn.send(item)
         except (OSError, ValueError):
             pass  # the child is gone: the reader reports it
+        except BaseException as error:  # e.g. a mesh it cannot describe: nothing more is sent
+            if self._failure is None:
+                self._failure = error
+            with contextlib.suppress(OSError, ValueError):
+                self._process.kill()  # the reader sees the pipe close and reports the failure
 
     def _read_loop(self) -> None:
         conn = self._conn

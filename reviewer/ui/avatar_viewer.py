@@ -483,7 +483,12 @@ class AvatarViewer(QWidget):
         if self._handle is not None and self._handle.has_proxy:
             renderer = self._full_frame_renderer()
             if renderer is not None:
-                return renderer.render_now(self._frame_request())
+                try:
+                    return renderer.render_now(self._frame_request())
+                except RuntimeError:
+                    if renderer.failure is None:
+                        raise
+                    # The renderer died meanwhile: draw the full mesh on screen instead.
             scene.set_detail(self._handle, "full")
         image = self._interactor.grabFramebuffer()  # paints now, in device pixels
         return _qimage_to_array(image)
@@ -853,6 +858,8 @@ class AvatarViewer(QWidget):
             elif os.environ.get("REVIEWER_FULL_FRAME_THREAD") == "1":
                 self._full_frames = FullFrameRenderer(self._relay.frame.emit)
             else:
+                return None
+            if self._full_frames.failure is not None:  # it could not even start
                 return None
         return self._full_frames
 

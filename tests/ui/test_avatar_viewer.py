@@ -472,6 +472,34 @@ def test_big_plain_avatar_is_prepared_off_the_gui_thread(make_viewer, qtbot) -> 
     assert _mean_difference(viewer.grab_image(), front) < 1.0
 
 
+@OFF_THREAD_FULL_FRAMES
+def test_a_dead_render_process_falls_back_to_the_screen(make_viewer, qtbot) -> None:  # type: ignore[no-untyped-def]
+    import signal
+
+    from reviewer.render.frame_process import FrameProcess
+
+    big = _textured_ball(triangles_per_side=90)
+    viewer = make_viewer(proxy_above=2_000, proxy_triangles=600)
+    with qtbot.waitSignal(viewer.full_frame_shown, timeout=20_000):
+        viewer.show_avatar(big)
+        qtbot.waitUntil(lambda: viewer.display is not None, timeout=20_000)
+    renderer = viewer._full_frames
+    if not isinstance(renderer, FrameProcess):
+        pytest.skip("covers the render process")
+    assert viewer.showing_full_detail and viewer._handle.detail == "proxy"  # type: ignore[union-attr]
+    with qtbot.waitSignal(viewer.full_frame_shown, timeout=20_000):
+        os.kill(renderer.pid, signal.SIGKILL)  # type: ignore[arg-type]
+    # Drawn on screen now: the full mesh at rest, the proxy in motion, screenshots still work.
+    assert viewer._handle.detail == "full" and viewer.showing_full_detail  # type: ignore[union-attr]
+    image = viewer.grab_image()
+    assert image.shape[:2] == (
+        viewer.plotter.render_window.GetSize()[1],
+        viewer.plotter.render_window.GetSize()[0],
+    )
+    viewer.set_view("left")
+    assert viewer._handle.detail == "full"  # type: ignore[union-attr]
+
+
 def _grab_live(viewer: AvatarViewer) -> np.ndarray:
     """What the on-screen view draws right now (the proxy while the camera moves)."""
     from reviewer.ui.avatar_viewer import _qimage_to_array
