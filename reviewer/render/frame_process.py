@@ -26,6 +26,7 @@ import contextlib
 import dataclasses
 import itertools
 import multiprocessing
+import os
 import queue
 import sys
 import threading
@@ -48,6 +49,7 @@ PROCESS_NAME = "reviewer-frame-renderer"
 """The name of every render child process (tests look for leftovers by it)."""
 _ALIGN = 64
 _CLOSE_GRACE_S = 0.3  # how long close() lets the child end by itself before terminating it
+_SHM_SPARE = 16 << 20  # left free in /dev/shm for others
 
 
 class FrameProcess:
@@ -401,6 +403,7 @@ def _encode(display: DisplayAvatar) -> tuple[dict[str, Any], shared_memory.Share
     for array in arrays:
         specs.append(_ArraySpec(size, array.dtype.str, array.shape))
         size += -(-max(array.nbytes, 1) // _ALIGN) * _ALIGN
+    _check_room(size)
     block = shared_memory.SharedMemory(create=True, size=max(size, 1))
     try:
         for array, spec in zip(arrays, specs, strict=True):
@@ -413,6 +416,18 @@ def _encode(display: DisplayAvatar) -> tuple[dict[str, Any], shared_memory.Share
     description["block"] = block.name
     description["arrays"] = specs
     return description, block
+
+
+def _check_room(size: int) -> None:
+    """Refuse a block the shared-memory file system has no room for: writing past its end
+    would kill this process with SIGBUS (containers often give /dev/shm only 64 MB). The
+    sender's failure makes the viewer draw on screen instead."""
+    try:
+        stats = os.statvfs("/dev/shm")
+    except (OSError, AttributeError):
+        return  # not Linux: shared memory is not a size-limited file system there
+    if stats.f_bavail * stats.f_frsize < size + _SHM_SPARE:
+        raise MemoryError(f"/dev/shm has no room for the avatar ({size >> 20} MB)")
 
 
 def _release(block: shared_memory.SharedMemory) -> None:

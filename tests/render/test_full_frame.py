@@ -194,3 +194,17 @@ def test_the_render_process_ends_when_its_parent_does(tmp_path) -> None:  # type
     else:
         os.kill(child, 9)
         raise AssertionError("the render process outlived its parent")
+
+
+def test_no_room_in_shared_memory_is_a_failure_not_a_crash(display, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from reviewer.render import frame_process
+
+    failed = threading.Event()
+    monkeypatch.setattr(frame_process, "_SHM_SPARE", 1 << 62)
+    renderer = FrameProcess(lambda token, image: None, on_failure=failed.set)
+    try:
+        renderer.show(display)
+        assert failed.wait(30)
+        assert isinstance(renderer.failure, MemoryError)
+    finally:
+        renderer.close()
