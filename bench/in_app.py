@@ -3,13 +3,16 @@
     python -m bench.in_app [--texture IMAGE] [--opens 3] [--orbit-frames 40] FILE
 
 Opens FILE the way the review workspace does (``load_avatar`` on a worker thread of the Qt
-pool, then ``AvatarViewer.show_avatar``, which shows a big avatar's full mesh first and builds
-its proxy on another afterwards) in a viewer whose 3D view is 1280×800, after the viewer has
-shown one small avatar (the app is running, warm).
+pool, then ``AvatarViewer.show_avatar``: a big avatar's full-detail frame is drawn by the
+viewer's render process while a worker builds its proxy, which is all the GUI process draws;
+with REVIEWER_FULL_FRAME_PROCESS=0 the full mesh is drawn on screen first and the proxy built
+afterwards) in a viewer whose 3D view is 1280×800, after the viewer has shown one small
+avatar (the app is running, warm).
 Measures, per open, the time from the request to the first full-detail textured frame on
-screen, and the longest stall of the GUI thread meanwhile (a 5 ms timer that should tick on
-time); then orbits with the mouse, with the proxy as the app does and with the full mesh
-drawn live. Prints one JSON line.
+screen (``full_frame_shown``: drawn live, or laid over the view from the render process), and
+the longest stall of the GUI thread meanwhile (a 5 ms timer that should tick on time); then
+orbits with the mouse, with the proxy as the app does and with the full mesh drawn live.
+Prints one JSON line; ``peak_mb`` is the GUI process's (not the render process's).
 """
 
 from __future__ import annotations

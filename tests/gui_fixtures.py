@@ -4,6 +4,7 @@ window, a leak check. Imported by tests/ui/conftest.py and tests/e2e/conftest.py
 from __future__ import annotations
 
 import gc
+import multiprocessing
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -20,15 +21,28 @@ def _live_interactors() -> list[object]:
             if isinstance(obj, QtInteractor) and not getattr(obj, "_closed", True)]
 
 
+def _render_children() -> list[multiprocessing.process.BaseProcess]:
+    from reviewer.render.frame_process import PROCESS_NAME
+
+    return [p for p in multiprocessing.active_children() if p.name == PROCESS_NAME]
+
+
 @pytest.fixture(autouse=True)
 def _no_leaked_interactors() -> Iterator[None]:
-    """Fail a test that leaves a QtInteractor (and its render window) open."""
+    """Fail a test that leaves a QtInteractor (and its render window) open, or a full-frame
+    render process alive."""
     before = {id(obj) for obj in _live_interactors()}
+    children_before = {p.pid for p in _render_children()}
     yield
     leaked = [obj for obj in _live_interactors() if id(obj) not in before]
     for obj in leaked:
         obj.close()
+    children = [p for p in _render_children() if p.pid not in children_before]
+    for child in children:
+        child.kill()
+        child.join(5)
     assert not leaked, f"{len(leaked)} QtInteractor(s) left open by the test"
+    assert not children, f"{len(children)} render process(es) left running by the test"
 
 
 @pytest.fixture

@@ -13,6 +13,10 @@ keeps running meanwhile (measured: no gap over 60 ms while a 4 M frame renders).
 Requests are latest-only: a request made while a frame renders replaces any that waited, and
 every finished frame carries the token of its request so the caller can drop stale ones.
 Qt-free: results are handed to a callback on the render thread.
+
+Rendering on a second thread beside Qt's on-screen GL context corrupted the heap on Mesa
+llvmpipe, so the viewer uses the same loop (:class:`FrameScene`) in a process of its own by
+default: :class:`reviewer.render.frame_process.FrameProcess`.
 """
 
 from __future__ import annotations
@@ -157,16 +161,9 @@ class FullFrameRenderer:
 
     # -- the render thread -----------------------------------------------------------------
     def _run(self) -> None:
-        plotter = None
-        handle = None
-        shown: Avatar | None = None  # the caller's avatar whose up axis the scene stands on
+        frames: FrameScene | None = None
         try:
-            import pyvista as pv
-
-            from reviewer.render import scene
-
-            plotter = pv.Plotter(off_screen=True, window_size=(64, 64))
-            scene.prepare_plotter(plotter)
+            frames = FrameScene(floor=self._floor, show_height=self._show_height)
             while True:
                 with self._condition:
                     while not (
@@ -179,30 +176,16 @@ class FullFrameRenderer:
                     display, changed = self._display, self._display_changed
                     request, self._request = self._request, None
                     self._display_changed = False
-                if sample is not None and handle is None:
-                    scene.show_avatar(plotter, _own_copy(sample))
-                    plotter.render_window.SetSize(64, 64)
-                    plotter.render_window.Render()
-                    scene.clear_scene(plotter)
+                if sample is not None:
+                    frames.warm_up(_own_copy(sample))
                 if changed:
-                    handle, shown = None, None
-                    scene.clear_scene(plotter)
-                    if display is not None:
-                        handle = scene.show_avatar(
-                            plotter,
-                            _own_copy(display),
-                            floor=self._floor,
-                            show_height=self._show_height,
-                        )
-                        shown = display.avatar
+                    if display is None:
+                        frames.show(None)
+                    else:
+                        frames.show(_own_copy(display), avatar=display.avatar)
                 if request is None:
                     continue
-                image = None
-                if handle is not None and shown is not None and request.avatar.parts is shown.parts:
-                    if request.avatar is not shown:
-                        scene.set_upright(handle, _with_parts(request.avatar, handle.avatar))
-                        shown = request.avatar
-                    image = self._render(plotter, handle, request)
+                image = frames.render(request)
                 with self._condition:
                     waiter = self._waiters.pop(request.token, None)
                 if image is None:
@@ -221,37 +204,99 @@ class FullFrameRenderer:
                 for done, _box in self._waiters.values():
                     done.set()
                 self._waiters.clear()
-            if plotter is not None:
-                plotter.close()
+            if frames is not None:
+                frames.close()
 
-    @staticmethod
-    def _render(plotter: Any, handle: Any, request: FrameRequest) -> np.ndarray:
-        from vtkmodules.util.numpy_support import vtk_to_numpy
-        from vtkmodules.vtkRenderingCore import vtkWindowToImageFilter
+
+class FrameScene:
+    """The render side of a full-frame renderer: one off-screen plotter and the avatar it
+    shows. Used on :class:`FullFrameRenderer`'s thread and in the render process of
+    :class:`reviewer.render.frame_process.FrameProcess`; call it from one thread only.
+    """
+
+    def __init__(self, *, floor: bool = True, show_height: bool = True) -> None:
+        import pyvista as pv
 
         from reviewer.render import scene
 
-        if request.mode != handle.mode:
-            scene.set_mode(handle, request.mode)
-        if request.lighting != handle.lighting:
-            scene.set_lighting(plotter, request.lighting)
-            handle.lighting = request.lighting
-        window = plotter.render_window
-        width, height = request.size
-        if tuple(window.GetSize()) != (width, height):
-            window.SetSize(width, height)
-        apply_camera_state(plotter, request.camera)
-        window.Render()
-        grab = vtkWindowToImageFilter()
-        grab.SetInput(window)
-        grab.ShouldRerenderOff()  # it would draw the whole frame again
-        grab.ReadFrontBufferOff()
-        grab.SetInputBufferTypeToRGB()
-        grab.Update()
-        output = grab.GetOutput()
-        columns, rows, _ = output.GetDimensions()
-        pixels = vtk_to_numpy(output.GetPointData().GetScalars()).reshape(rows, columns, -1)
-        return np.ascontiguousarray(pixels[::-1, :, :3])
+        self._floor = floor
+        self._show_height = show_height
+        self.plotter = pv.Plotter(off_screen=True, window_size=(64, 64))
+        scene.prepare_plotter(self.plotter)
+        self._handle: Any = None
+        self.shown: Avatar | None = None  # the avatar whose up axis the scene stands on
+
+    def warm_up(self, sample: DisplayAvatar) -> None:
+        """Draw *sample* once, small, and drop it (compiles the shaders), unless an avatar is
+        shown already."""
+        from reviewer.render import scene
+
+        if self._handle is not None:
+            return
+        scene.show_avatar(self.plotter, sample)
+        self.plotter.render_window.SetSize(64, 64)
+        self.plotter.render_window.Render()
+        scene.clear_scene(self.plotter)
+
+    def show(self, display: DisplayAvatar | None, *, avatar: Avatar | None = None) -> None:
+        """Build the scene of *display* (None: an empty scene). Its meshes must be this
+        thread's own objects; *avatar*, if given, is the caller's avatar they were copied
+        from, which requests name (default: ``display.avatar``)."""
+        from reviewer.render import scene
+
+        self._handle, self.shown = None, None
+        scene.clear_scene(self.plotter)
+        if display is not None:
+            self._handle = scene.show_avatar(
+                self.plotter, display, floor=self._floor, show_height=self._show_height
+            )
+            self.shown = display.avatar if avatar is None else avatar
+
+    def render(self, request: FrameRequest) -> np.ndarray | None:
+        """The frame *request* asks for, or None when it is of another avatar than the one
+        shown (``request.avatar`` must share the shown avatar's parts)."""
+        from reviewer.render import scene
+
+        handle, shown = self._handle, self.shown
+        if handle is None or shown is None or request.avatar.parts is not shown.parts:
+            return None
+        if request.avatar is not shown:
+            scene.set_upright(handle, _with_parts(request.avatar, handle.avatar))
+            self.shown = request.avatar
+        return _render(self.plotter, handle, request)
+
+    def close(self) -> None:
+        self._handle, self.shown = None, None
+        self.plotter.close()
+
+
+def _render(plotter: Any, handle: Any, request: FrameRequest) -> np.ndarray:
+    from vtkmodules.util.numpy_support import vtk_to_numpy
+    from vtkmodules.vtkRenderingCore import vtkWindowToImageFilter
+
+    from reviewer.render import scene
+
+    if request.mode != handle.mode:
+        scene.set_mode(handle, request.mode)
+    if request.lighting != handle.lighting:
+        scene.set_lighting(plotter, request.lighting)
+        handle.lighting = request.lighting
+    window = plotter.render_window
+    width, height = request.size
+    if tuple(window.GetSize()) != (width, height):
+        window.SetSize(width, height)
+    apply_camera_state(plotter, request.camera)
+    window.Render()
+    grab = vtkWindowToImageFilter()
+    grab.SetInput(window)
+    grab.ShouldRerenderOff()  # it would draw the whole frame again
+    grab.ReadFrontBufferOff()
+    grab.SetInputBufferTypeToRGB()
+    grab.Update()
+    output = grab.GetOutput()
+    columns, rows, _ = output.GetDimensions()
+    pixels = vtk_to_numpy(output.GetPointData().GetScalars()).reshape(rows, columns, -1)
+    return np.ascontiguousarray(pixels[::-1, :, :3])
 
 
 def _with_parts(avatar: Avatar, like: Avatar) -> Avatar:
@@ -299,6 +344,7 @@ def _own_copy(display: DisplayAvatar) -> DisplayAvatar:
 __all__ = [
     "CameraState",
     "FrameRequest",
+    "FrameScene",
     "FullFrameRenderer",
     "apply_camera_state",
     "camera_state",

@@ -49,6 +49,7 @@ BACKGROUND_BOTTOM = "#141517"
 SOLID_COLOR = (0.80, 0.78, 0.75)  # warm clay: shows form without suggesting a skin tone
 WIREFRAME_COLOR = (0.62, 0.66, 0.71)
 LABEL_COLOR = "#9a9ea5"
+_LABEL_POINTS = 20  # as large as pyvista's corner text grew in views of 640×400 and more
 FLOOR_RGB = (62, 64, 70)
 SHADOW_RGB = (8, 9, 10)
 
@@ -179,14 +180,7 @@ def show_avatar(
     if floor:
         handle.floor_actor = _add_floor(plotter, handle.bounds)
     if show_height:
-        handle.label_actor = plotter.add_text(
-            _height_text(figure),
-            position="lower_right",
-            font_size=9,
-            color=LABEL_COLOR,
-            name=LABEL_ACTOR_NAME,
-            render=False,
-        )
+        handle.label_actor = _add_label(plotter, _height_text(figure))
     set_lighting(plotter, lighting)
     handle.lighting = lighting
     # Framed on the full figure's bounds whichever detail shows, so views match exactly.
@@ -327,7 +321,7 @@ def set_upright(handle: SceneHandle, avatar: Avatar) -> None:
         plotter.remove_actor(FLOOR_ACTOR_NAME, reset_camera=False, render=False)
         handle.floor_actor = _add_floor(plotter, handle.bounds)
     if handle.label_actor is not None:
-        handle.label_actor.SetText(1, _height_text(avatar))  # 1: lower right corner
+        handle.label_actor.SetInput(_height_text(avatar))
 
 
 def set_mode(handle: SceneHandle, mode: RenderMode) -> None:
@@ -534,6 +528,31 @@ def _add_floor(plotter: Any, bounds: tuple[float, ...]) -> Any:
         reset_camera=False,
         render=False,
     )
+
+
+def _add_label(plotter: Any, text: str) -> Any:
+    """The figure's height in the lower right corner.
+
+    A plain ``vtkTextActor`` at a fixed size: pyvista's corner text (``vtkCornerAnnotation``)
+    searches for a font size that fits whenever its text changes, which made the first frame
+    of every avatar 25-40 ms slower on software OpenGL.
+    """
+    import pyvista as pv
+    from vtkmodules.vtkRenderingCore import vtkTextActor
+
+    label = vtkTextActor()
+    label.SetInput(text)
+    style = label.GetTextProperty()
+    style.SetFontSize(_LABEL_POINTS)
+    style.SetFontFamilyToArial()
+    style.SetColor(pv.Color(LABEL_COLOR).float_rgb)
+    style.SetJustificationToRight()
+    style.SetVerticalJustificationToBottom()
+    label.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
+    label.SetPosition(0.994, 0.01)
+    label.SetPickable(False)
+    plotter.add_actor(label, name=LABEL_ACTOR_NAME, reset_camera=False, render=False)
+    return label
 
 
 def _height_text(avatar: Avatar) -> str:

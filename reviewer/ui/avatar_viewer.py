@@ -16,14 +16,17 @@ How it stays fast on software OpenGL (see /work/shared/perf-notes.md):
   full resolution again. On software OpenGL most of a frame's cost is per pixel (shading,
   texturing), so a quarter of the pixels makes orbiting 2-3 times smoother. Mouse positions are
   scaled to the smaller window, so rotating, panning and zooming feel the same.
-- A big avatar given without a proxy is shown at full detail as soon as its textures are
-  ready; its proxy (:mod:`reviewer.render.proxy`) is built on a worker thread after that first
-  frame, since it is only needed once the camera moves.
 - An avatar with a proxy (:mod:`reviewer.render.proxy`) is drawn on screen as its proxy only.
-  When the camera comes to rest, :class:`reviewer.render.full_frame.FullFrameRenderer` draws
-  the full mesh off screen on its own thread and the finished frame is laid over the view
-  until the camera moves again. The GUI thread never uploads or draws the full mesh. Should
-  that renderer fail, the full mesh is drawn on screen at rest instead.
+  When the camera comes to rest, a render process
+  (:class:`reviewer.render.frame_process.FrameProcess`, started with the viewer) draws the
+  full mesh off screen and the finished frame is laid over the view until the camera moves
+  again. The GUI process never uploads or draws the full mesh. A big avatar given without a
+  proxy goes to the render process at once (its first full frame is drawn there while a
+  worker thread builds the proxy); the view shows it when the first of the two is ready.
+- Without the render process (REVIEWER_FULL_FRAME_PROCESS=0, or it failed to start or died)
+  the full mesh is drawn on screen at rest instead; then a big avatar given without a proxy
+  is shown at full detail as soon as its textures are ready and its proxy is built on a
+  worker thread after that first frame, since it is only needed once the camera moves.
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ from pyvistaqt import QtInteractor
 
 from reviewer.assets.meshes import UP_AXES
 from reviewer.render import scene
+from reviewer.render.frame_process import FrameProcess
 from reviewer.render.full_frame import (
     CameraState,
     FrameRequest,
@@ -150,6 +154,7 @@ _BAR_STYLE = """
 class _FrameRelay(QObject):
     # Emitted on the full-frame renderer's thread; Qt queues it into the GUI thread.
     frame = Signal(int, object)
+    failed = Signal()
 
 
 class AvatarViewer(QWidget):
@@ -157,13 +162,14 @@ class AvatarViewer(QWidget):
 
     Owns a ``pyvistaqt.QtInteractor`` with ``auto_update=False``: nothing re-renders on a
     timer; every change schedules one paint. ``closeEvent`` closes the interactor, its render
-    window and the full-frame renderer's thread.
+    window and the full-frame renderer (its process).
 
     *settings* keeps the up axis chosen per asset (default: the application's ``QSettings``).
     *proxy_above* and *proxy_triangles* say when and how big a proxy is built for an avatar
     given without one (see :func:`reviewer.render.proxy.prepare_for_display`). With *warm_up*
-    the viewer pays VTK's one-time costs (shader compilation, the full-frame renderer's thread
-    and window) as soon as the event loop runs, instead of when the first avatar arrives.
+    the viewer pays VTK's one-time costs (shader compilation; starting the full-frame render
+    process, which imports pyvista and sets VTK up in the background) as soon as the event
+    loop runs, instead of when the first avatar arrives.
     """
 
     turntable_changed = Signal(bool)
@@ -231,9 +237,10 @@ class AvatarViewer(QWidget):
         self._interacting = False
         self._token = 0  # bumped whenever the camera or the look changes
         self._awaiting_full_frame = False
-        self._full_frames: FullFrameRenderer | None = None
+        self._full_frames: FullFrameRenderer | FrameProcess | None = None
         self._relay = _FrameRelay(self)
         self._relay.frame.connect(self._on_full_frame)
+        self._relay.failed.connect(self._on_full_frames_failed)
         self._preparing: Any = None  # a LatestOnlyRunner, made when first needed
         # A big avatar whose full frame is being drawn while its proxy is built: (avatar,
         # camera, token). Its frame may arrive before there is a live scene to lay it over.
@@ -476,7 +483,12 @@ class AvatarViewer(QWidget):
         if self._handle is not None and self._handle.has_proxy:
             renderer = self._full_frame_renderer()
             if renderer is not None:
-                return renderer.render_now(self._frame_request())
+                try:
+                    return renderer.render_now(self._frame_request())
+                except RuntimeError:
+                    if renderer.failure is None:
+                        raise
+                    # The renderer died meanwhile: draw the full mesh on screen instead.
             scene.set_detail(self._handle, "full")
         image = self._interactor.grabFramebuffer()  # paints now, in device pixels
         return _qimage_to_array(image)
@@ -597,6 +609,8 @@ class AvatarViewer(QWidget):
             # Its full frame is drawn (or drawing) already: add the live scene under it.
             self._show_live_scene(display, asset_key, mode, lighting, view)
             apply_camera_state(self._interactor, early[1])
+            if self._full_frames is not None and self._full_frames.failure is None:
+                self._set_motion_resolution(True)  # see _come_to_rest
             self._request_paint()
             return
         display = dataclasses.replace(
@@ -797,14 +811,18 @@ class AvatarViewer(QWidget):
         handle = self._handle
         if self._closed or self._interacting or self.turntable_running:
             return
-        self._set_motion_resolution(False)
+        renderer = None
+        if handle is not None and handle.has_proxy:
+            renderer = self._full_frame_renderer()
+        # Under a laid-over full frame the live proxy stays at motion resolution: it is hidden
+        # at rest, and a full-resolution frame of it would cost the GUI thread 50-100 ms.
+        self._set_motion_resolution(renderer is not None)
         if handle is None:
             return
         self._awaiting_full_frame = True
         if not handle.has_proxy:
             self._request_paint()
             return
-        renderer = self._full_frame_renderer()
         if renderer is not None:
             renderer.request(self._frame_request())
             return
@@ -822,17 +840,40 @@ class AvatarViewer(QWidget):
             lighting=self._handle.lighting,
         )
 
-    def _full_frame_renderer(self) -> FullFrameRenderer | None:
-        # Opt-in for now: rendering on a second thread beside Qt's GL context corrupted the
-        # heap at process exit in one of three full test runs (Mesa llvmpipe). Without it the
-        # full mesh is drawn on screen when the camera rests.
-        if os.environ.get("REVIEWER_FULL_FRAME_THREAD") != "1":
-            return None
+    def _full_frame_renderer(self) -> FullFrameRenderer | FrameProcess | None:
+        """The off-screen full-detail renderer, started when first needed; None when it is
+        turned off or has failed (then the full mesh is drawn on screen at rest).
+
+        By default it is a render *process* (REVIEWER_FULL_FRAME_PROCESS=0 turns it off).
+        REVIEWER_FULL_FRAME_THREAD=1 asks for the older render thread instead, which beside
+        Qt's GL context corrupted the heap in 2 of 3 full test runs on Mesa llvmpipe.
+        """
         if self._full_frames is not None and self._full_frames.failure is not None:
             return None
         if self._full_frames is None and not self._closed:
-            self._full_frames = FullFrameRenderer(self._relay.frame.emit)
+            if os.environ.get("REVIEWER_FULL_FRAME_PROCESS", "1") != "0":
+                self._full_frames = FrameProcess(
+                    self._relay.frame.emit, on_failure=self._relay.failed.emit
+                )
+            elif os.environ.get("REVIEWER_FULL_FRAME_THREAD") == "1":
+                self._full_frames = FullFrameRenderer(self._relay.frame.emit)
+            else:
+                return None
+            if self._full_frames.failure is not None:  # it could not even start
+                return None
         return self._full_frames
+
+    def _on_full_frames_failed(self) -> None:
+        """The render process died: what it was drawing will not come; draw it on screen."""
+        if self._closed:
+            return
+        if self._early is not None:
+            # The avatar is still being prepared: shown when ready, on screen (the renderer's
+            # failure is seen then).
+            self._early = None
+            return
+        self._camera_moves()
+        self._come_to_rest()
 
     def _on_full_frame(self, token: int, image: object) -> None:
         early = self._early is not None and self._early[2] == token

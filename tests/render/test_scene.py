@@ -236,7 +236,7 @@ def test_set_upright_moves_figure_floor_and_label(make_plotter) -> None:
     bounds = figure_bounds(plotter)
     assert bounds is not None and bounds[3] - bounds[2] == pytest.approx(1.7)
     assert handle.floor_actor.GetBounds()[3] <= bounds[2] + 1e-9
-    assert "1.70 m" in handle.label_actor.GetText(1)
+    assert "1.70 m" in handle.label_actor.GetInput()
 
 
 def test_opaque_pass_only_no_order_independent_translucency(make_plotter, ball: Avatar) -> None:

@@ -372,18 +372,22 @@ def test_up_axis_is_remembered_per_asset(make_viewer, settings) -> None:  # type
 
 
 OFF_THREAD_FULL_FRAMES = pytest.mark.skipif(
-    os.environ.get("REVIEWER_FULL_FRAME_THREAD") != "1",
-    reason="off-thread full-detail frames are opt-in (REVIEWER_FULL_FRAME_THREAD=1): beside "
-    "Qt's GL context they corrupted the heap in 2 of 3 full runs on Mesa llvmpipe",
+    os.environ.get("REVIEWER_FULL_FRAME_PROCESS") == "0"
+    and os.environ.get("REVIEWER_FULL_FRAME_THREAD") != "1",
+    reason="off-screen full-detail frames are turned off (REVIEWER_FULL_FRAME_PROCESS=0)",
 )
 
 
-def test_big_avatar_shows_full_detail_first_then_moves_as_its_proxy(make_viewer, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_big_avatar_shows_full_detail_first_then_moves_as_its_proxy(  # type: ignore[no-untyped-def]
+    make_viewer, qtbot, monkeypatch
+) -> None:
     from PySide6.QtCore import QPoint
     from PySide6.QtTest import QTest
 
-    if os.environ.get("REVIEWER_FULL_FRAME_THREAD") == "1":
-        pytest.skip("covers the on-screen path (without the off-thread full-frame renderer)")
+    # The on-screen path: what the viewer does without an off-screen renderer (turned off,
+    # or its process failed to start).
+    monkeypatch.setenv("REVIEWER_FULL_FRAME_PROCESS", "0")
+    monkeypatch.delenv("REVIEWER_FULL_FRAME_THREAD", raising=False)
     big = _textured_ball(triangles_per_side=90)  # about 16 thousand triangles
     viewer = make_viewer(proxy_above=2_000, proxy_triangles=600)
     with qtbot.waitSignal(viewer.full_frame_shown, timeout=20_000):
@@ -466,6 +470,34 @@ def test_big_plain_avatar_is_prepared_off_the_gui_thread(make_viewer, qtbot) -> 
     front = viewer.grab_image()
     viewer.set_view("front")
     assert _mean_difference(viewer.grab_image(), front) < 1.0
+
+
+@OFF_THREAD_FULL_FRAMES
+def test_a_dead_render_process_falls_back_to_the_screen(make_viewer, qtbot) -> None:  # type: ignore[no-untyped-def]
+    import signal
+
+    from reviewer.render.frame_process import FrameProcess
+
+    big = _textured_ball(triangles_per_side=90)
+    viewer = make_viewer(proxy_above=2_000, proxy_triangles=600)
+    with qtbot.waitSignal(viewer.full_frame_shown, timeout=20_000):
+        viewer.show_avatar(big)
+        qtbot.waitUntil(lambda: viewer.display is not None, timeout=20_000)
+    renderer = viewer._full_frames
+    if not isinstance(renderer, FrameProcess):
+        pytest.skip("covers the render process")
+    assert viewer.showing_full_detail and viewer._handle.detail == "proxy"  # type: ignore[union-attr]
+    with qtbot.waitSignal(viewer.full_frame_shown, timeout=20_000):
+        os.kill(renderer.pid, signal.SIGKILL)  # type: ignore[arg-type]
+    # Drawn on screen now: the full mesh at rest, the proxy in motion, screenshots still work.
+    assert viewer._handle.detail == "full" and viewer.showing_full_detail  # type: ignore[union-attr]
+    image = viewer.grab_image()
+    assert image.shape[:2] == (
+        viewer.plotter.render_window.GetSize()[1],
+        viewer.plotter.render_window.GetSize()[0],
+    )
+    viewer.set_view("left")
+    assert viewer._handle.detail == "full"  # type: ignore[union-attr]
 
 
 def _grab_live(viewer: AvatarViewer) -> np.ndarray:
