@@ -245,6 +245,10 @@ class AvatarViewer(QWidget):
         # A big avatar whose full frame is being drawn while its proxy is built: (avatar,
         # camera, token). Its frame may arrive before there is a live scene to lay it over.
         self._early: tuple[Avatar, CameraState, int] | None = None
+        self._early_shown = False  # that frame is on screen
+        # The prepared avatar (and how to show it) waiting for its early frame: the live scene
+        # is added under the frame once it is on screen (see _show_display).
+        self._deferred_live: tuple[Any, ...] | None = None
         self._overlay_camera: CameraState | None = None  # where the laid-over frame was drawn
         # A big avatar shown without its proxy: (display, triangles) to build one from once its
         # first full frame is on screen.
@@ -349,6 +353,7 @@ class AvatarViewer(QWidget):
         if self._preparing is not None:
             self._preparing.cancel()
         self._early = None
+        self._deferred_live = None
         self._show_display(avatar, asset_key, mode, lighting, view)
 
     def show_message(self, text: str) -> None:
@@ -604,15 +609,23 @@ class AvatarViewer(QWidget):
         self.stop_turntable()
         self._proxy_wanted = None
         early = self._early
-        self._early = None
         if early is not None and early[0] is display.avatar and early[2] == self._token:
-            # Its full frame is drawn (or drawing) already: add the live scene under it.
+            if not self._early_shown:
+                # Its full frame is still being drawn in the render process: the live scene
+                # (the proxy) goes under it once it is on screen. Uploading and drawing the
+                # proxy now would compete with that process for the two cores and hold the
+                # GUI thread up to twice as long.
+                self._deferred_live = (display, asset_key, mode, lighting, view)
+                return
+            self._early = None
+            # Its full frame is on screen already: add the live scene under it.
             self._show_live_scene(display, asset_key, mode, lighting, view)
             apply_camera_state(self._interactor, early[1])
             if self._full_frames is not None and self._full_frames.failure is None:
                 self._set_motion_resolution(True)  # see _come_to_rest
             self._request_paint()
             return
+        self._early = None
         display = dataclasses.replace(
             display, avatar=self._remembered_up(display.avatar, asset_key)
         )
@@ -686,6 +699,7 @@ class AvatarViewer(QWidget):
             scene.set_view(self._interactor, view, bounds=avatar.upright_bounds)
             camera = camera_state(self._interactor)
             self._early = (avatar, camera, self._token)
+            self._early_shown = False
             self._awaiting_full_frame = True
             renderer.show(DisplayAvatar(avatar))
             renderer.request(
@@ -775,6 +789,7 @@ class AvatarViewer(QWidget):
         self._rest_timer.stop()
         self._token += 1
         self._early = None
+        self._deferred_live = None
         self._proxy_wanted = None
         self._handle = None
         self._display = None
@@ -793,6 +808,8 @@ class AvatarViewer(QWidget):
     def _camera_moves(self) -> None:
         """The camera is about to move: draw the proxy live at motion resolution, drop any
         full frame."""
+        if self._deferred_live is not None:
+            self._show_deferred_live()  # the proxy is ready: it moves, not an empty view
         self._rest_timer.stop()
         self._token += 1
         self._overlay.hide()
@@ -867,6 +884,12 @@ class AvatarViewer(QWidget):
         """The render process died: what it was drawing will not come; draw it on screen."""
         if self._closed:
             return
+        if self._deferred_live is not None:
+            # Prepared, and waiting for a frame that will not come: show it on screen now.
+            deferred, self._deferred_live = self._deferred_live, None
+            self._early = None
+            self._show_display(*deferred)
+            return
         if self._early is not None:
             # The avatar is still being prepared: shown when ready, on screen (the renderer's
             # failure is seen then).
@@ -890,9 +913,19 @@ class AvatarViewer(QWidget):
         self._overlay_camera = camera_state(self._interactor)
         self._overlay.show()
         self._overlay.raise_()
+        if early:
+            self._early_shown = True
+            if self._deferred_live is not None:
+                self._show_deferred_live()
         if self._awaiting_full_frame:
             self._awaiting_full_frame = False
             self.full_frame_shown.emit()
+
+    def _show_deferred_live(self) -> None:
+        deferred, self._deferred_live = self._deferred_live, None
+        if deferred is not None:
+            self._early_shown = True
+            self._show_display(*deferred)
 
     def _on_turntable_tick(self) -> None:
         if self._handle is None:
