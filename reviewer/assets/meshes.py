@@ -649,7 +649,7 @@ def vertex_normals(points: np.ndarray, faces: np.ndarray) -> np.ndarray:
 
 
 def _decode_texture(
-    source: Path | bytes, *, name: str | None = None, decode: bool = True
+    source: Path | bytes | memoryview, *, name: str | None = None, decode: bool = True
 ) -> np.ndarray | None:
     """Decode an image file or image bytes to (H, W, 3|4) uint8, top row first; with
     ``decode=False`` only check that it opens as an image."""
@@ -1872,10 +1872,12 @@ _GLTF_READABLE_EXTENSIONS = frozenset(
 )
 
 
-def _read_gltf_document(path: Path) -> tuple[dict[str, Any], bytes | None]:
-    """The JSON document of a .gltf/.glb file, and a GLB's binary chunk."""
+def _read_gltf_document(path: Path) -> tuple[dict[str, Any], memoryview | None]:
+    """The JSON document of a .gltf/.glb file, and a GLB's binary chunk (a view of the file's
+    bytes: slicing a copy of 200 MB out of them would hold the interpreter lock for ~0.1 s, and
+    the GUI thread with it, while a big avatar loads on a worker)."""
     data = path.read_bytes()
-    binary_chunk: bytes | None = None
+    binary_chunk: memoryview | None = None
     if path.suffix.lower() == ".glb":
         if len(data) < 20 or data[:4] != _GLB_MAGIC:
             raise MeshError("not a valid GLB file: it does not start with the glTF magic bytes")
@@ -1894,7 +1896,7 @@ def _read_gltf_document(path: Path) -> tuple[dict[str, Any], bytes | None]:
             if chunk_type == _GLB_BIN:
                 if next_chunk + 8 + chunk_length > length:
                     raise MeshError("not a valid GLB file: its binary chunk ends early")
-                binary_chunk = data[next_chunk + 8 : next_chunk + 8 + chunk_length]
+                binary_chunk = memoryview(data)[next_chunk + 8 : next_chunk + 8 + chunk_length]
     else:
         json_bytes = data
     try:
@@ -2099,7 +2101,7 @@ _GLTF_NUMPY_TYPES = {5120: "i1", 5121: "u1", 5122: "<i2", 5123: "<u2", 5125: "<u
 
 def _read_gltf_directly(
     document: dict[str, Any],
-    binary_chunk: bytes | None,
+    binary_chunk: memoryview | None,
     path: Path,
     root: Path,
     *,
@@ -2216,7 +2218,7 @@ def _gltf_local_matrix(node: dict[str, Any]) -> np.ndarray:
 def _gltf_accessor(
     document: dict[str, Any],
     index: int,
-    binary_chunk: bytes | None,
+    binary_chunk: memoryview | None,
     path: Path,
     root: Path,
     *,
@@ -2266,7 +2268,7 @@ def _gltf_primitive_part(  # noqa: PLR0917 - like _gltf_texture_image
     document: dict[str, Any],
     primitive: dict[str, Any],
     world: np.ndarray,
-    binary_chunk: bytes | None,
+    binary_chunk: memoryview | None,
     path: Path,
     root: Path,
 ) -> _RawPart | None:
@@ -2330,7 +2332,7 @@ def _gltf_texture_image(
     texture_index: int,
     path: Path,
     root: Path,
-    binary_chunk: bytes | None,
+    binary_chunk: memoryview | None,
     *,
     decode: bool,
 ) -> np.ndarray | None:
@@ -2369,8 +2371,8 @@ def _gltf_texture_image(
 
 
 def _gltf_buffer_bytes(
-    document: dict[str, Any], index: Any, path: Path, root: Path, binary_chunk: bytes | None
-) -> bytes:
+    document: dict[str, Any], index: Any, path: Path, root: Path, binary_chunk: memoryview | None
+) -> bytes | memoryview:
     buffers = _gltf_list(document, "buffers")
     if not isinstance(index, int) or not 0 <= index < len(buffers):
         raise MeshError("not a valid glTF file: a bufferView names an absent buffer")

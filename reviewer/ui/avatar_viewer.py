@@ -916,7 +916,9 @@ class AvatarViewer(QWidget):
         if early:
             self._early_shown = True
             if self._deferred_live is not None:
-                self._show_deferred_live()
+                # On the next turn of the event loop: the frame is on screen first, and the
+                # GUI thread does the two pieces of work one at a time.
+                QTimer.singleShot(0, self._show_deferred_live)
         if self._awaiting_full_frame:
             self._awaiting_full_frame = False
             self.full_frame_shown.emit()
