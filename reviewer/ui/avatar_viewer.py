@@ -111,6 +111,7 @@ LIGHTING_LABELS: dict[str, str] = {"studio": "Studio", "soft": "Soft", "rim": "R
 
 TURNTABLE_DEGREES_PER_SECOND = 30.0
 _TURNTABLE_TICK_MS = 15
+_LIVE_AFTER_FRAME_MS = 15
 _REST_DELAY_MS = 180  # the camera counts as at rest this long after the last wheel step
 MOTION_PIXELS = 260_000
 """While the camera moves, views bigger than this many device pixels are drawn at about this
@@ -916,9 +917,10 @@ class AvatarViewer(QWidget):
         if early:
             self._early_shown = True
             if self._deferred_live is not None:
-                # On the next turn of the event loop: the frame is on screen first, and the
-                # GUI thread does the two pieces of work one at a time.
-                QTimer.singleShot(0, self._show_deferred_live)
+                # A moment later, from a timer: the frame is on screen first, and input is
+                # handled between the two pieces of work (a zero timer would run in the same
+                # batch of posted events as this one).
+                QTimer.singleShot(_LIVE_AFTER_FRAME_MS, self._show_deferred_live)
         if self._awaiting_full_frame:
             self._awaiting_full_frame = False
             self.full_frame_shown.emit()
