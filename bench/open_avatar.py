@@ -199,9 +199,9 @@ def _print_table(rows: list[dict]) -> None:
                 f"({row['fps_proxy']:.1f})"
             )
         if row["f3d_s"]:
-            verdict = "ahead" if row["ours_s"] < row["f3d_s"] else "behind"
+            verdict = "ahead of" if row["ours_s"] < row["f3d_s"] else "behind"
             print(
-                f"target (b) {row['label']} {row['format']}: {verdict} of f3d "
+                f"target (b) {row['label']} {row['format']}: {verdict} f3d "
                 f"({row['ours_s']:.2f} s against {row['f3d_s']:.2f} s)"
             )
 
