@@ -29,14 +29,12 @@ from pathlib import Path  # noqa: E402
 def _ours(path: Path, texture: Path | None, size: tuple[int, int], out: Path) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    import numpy as np
     import pyvista as pv
     from PIL import Image
-    from vtkmodules.util.numpy_support import vtk_to_numpy
-    from vtkmodules.vtkRenderingCore import vtkWindowToImageFilter
 
     from reviewer.assets.meshes import load_avatar
     from reviewer.render import scene
+    from reviewer.render.full_frame import grab_frame
 
     # As the app does at start-up: the file loads on one thread (its texture decoding on
     # another) while this one creates the render window and pays VTK's one-time set-up.
@@ -49,16 +47,8 @@ def _ours(path: Path, texture: Path | None, size: tuple[int, int], out: Path) ->
     scene.show_avatar(plotter, avatar)
     window = plotter.render_window
     window.Render()
-    grab = vtkWindowToImageFilter()
-    grab.SetInput(window)
-    grab.ShouldRerenderOff()
-    grab.ReadFrontBufferOff()
-    grab.SetInputBufferTypeToRGB()
-    grab.Update()
-    output = grab.GetOutput()
-    columns, rows, _ = output.GetDimensions()
-    pixels = vtk_to_numpy(output.GetPointData().GetScalars()).reshape(rows, columns, -1)
-    Image.fromarray(np.ascontiguousarray(pixels[::-1, :, :3])).save(out)
+    pixels = grab_frame(window)
+    Image.fromarray(pixels).save(out)
 
 
 def _f3d(path: Path, texture: Path | None, size: tuple[int, int], out: Path) -> None:

@@ -271,9 +271,6 @@ class FrameScene:
 
 
 def _render(plotter: Any, handle: Any, request: FrameRequest) -> np.ndarray:
-    from vtkmodules.util.numpy_support import vtk_to_numpy
-    from vtkmodules.vtkRenderingCore import vtkWindowToImageFilter
-
     from reviewer.render import scene
 
     if request.mode != handle.mode:
@@ -287,6 +284,15 @@ def _render(plotter: Any, handle: Any, request: FrameRequest) -> np.ndarray:
         window.SetSize(width, height)
     apply_camera_state(plotter, request.camera)
     window.Render()
+    return grab_frame(window)
+
+
+def grab_frame(window: Any) -> np.ndarray:
+    """The frame just rendered in the off-screen *window*, as (H, W, 3) uint8, top row first
+    (read from the back buffer, without drawing it again)."""
+    from vtkmodules.util.numpy_support import vtk_to_numpy
+    from vtkmodules.vtkRenderingCore import vtkWindowToImageFilter
+
     grab = vtkWindowToImageFilter()
     grab.SetInput(window)
     grab.ShouldRerenderOff()  # it would draw the whole frame again
