@@ -29,8 +29,6 @@ import html
 import io
 import itertools
 import json
-import os
-import tempfile
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,6 +43,7 @@ from reviewer.domain.misuse import flag_refusal
 from reviewer.domain.receipt import receipt_file_bytes
 from reviewer.domain.scope import short_date
 from reviewer.services.consent_records import decision_in_force
+from reviewer.services.files import write_atomically
 from reviewer.services.flags import FlagRecord, FlagService
 from reviewer.services.profiles import Session
 from reviewer.services.refusals import PermissionRefused, Refusal
@@ -160,7 +159,7 @@ class EvidenceService:
             f"  {name}" for name in sorted(pack.files)) + "\n").encode("utf-8"))
         data = _zip(pack.files, now)
         sha = hashlib.sha256(data).hexdigest()
-        _write_atomically(out, data)
+        write_atomically(out.expanduser(), data)
         with self.library.engine.begin() as conn:
             audit.append(conn, actor=actor, action="evidence.exported", subject=record.subject,
                          at=made_at, details={"out": str(out), "sha256": sha,
@@ -395,21 +394,6 @@ def _zip(files: dict[str, bytes], now: dt.datetime) -> bytes:
             info.external_attr = 0o644 << 16
             archive.writestr(info, files[name])
     return out.getvalue()
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    path = path.expanduser()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 README = """Evidence pack of misuse flag {flag}, made by Twin Reviewer.

@@ -9,8 +9,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
-import tempfile
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -35,6 +33,7 @@ from reviewer.domain.receipt import (
 from reviewer.domain.roles import Action
 from reviewer.services.access import require_on_request
 from reviewer.services.consent_records import decision_by_id, decision_in_force
+from reviewer.services.files import write_atomically
 from reviewer.services.profiles import Session
 from reviewer.services.refusals import NotFound
 from reviewer.services.signing_keys import signature_is_valid
@@ -93,7 +92,7 @@ class ReceiptService:
         receipt_id: str | None = None,
     ) -> ReceiptExport:
         document = self.receipt(request_id, session=session, receipt_id=receipt_id)
-        _write_atomically(out, receipt_file_bytes(document))
+        write_atomically(out, receipt_file_bytes(document))
         with self.library.engine.begin() as conn:
             audit.append(
                 conn,
@@ -124,20 +123,6 @@ def _find_in_history(conn: sa.Connection, request_id: str, receipt_id: str) -> d
         if document["receipt_id"] == receipt_id:
             return document
     raise NotFound(f"{request_id} has no receipt {receipt_id}")
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 # Verifying ----------------------------------------------------------------------------------
