@@ -11,11 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-import sqlalchemy as sa
-
 from reviewer.domain.roles import Action, Actor
 from reviewer.services.access import require_on_request, visible_to
-from reviewer.services.queries import AssetView, list_requests
+from reviewer.services.queries import AssetView, assets_in_context, list_requests
 from reviewer.storage.library import Library
 from reviewer.storage.schema import assets, requests, revisions, talents
 
@@ -73,22 +71,13 @@ def comparable_assets(
     if not visible:
         return []
     query = (
-        sa.select(
+        assets_in_context(
             assets,
             requests.c.latest_revision,
             requests.c.talent_id,
             talents.c.display_name,
             revisions.c.campaign,
             revisions.c.requester_organisation,
-        )
-        .join(requests, requests.c.id == assets.c.request_id)
-        .join(talents, talents.c.id == requests.c.talent_id)
-        .join(
-            revisions,
-            sa.and_(
-                revisions.c.request_id == assets.c.request_id,
-                revisions.c.revision == assets.c.revision,
-            ),
         )
         .where(assets.c.request_id.in_(sorted(visible)))
         .order_by(assets.c.request_id, assets.c.revision.desc(), assets.c.position)
@@ -106,19 +95,7 @@ def comparable_assets(
             talent_name=r.display_name,
             campaign=r.campaign,
             organisation=r.requester_organisation,
-            asset=AssetView(
-                r.id,
-                r.path,
-                r.role,
-                r.label,
-                r.sha256,
-                r.size,
-                r.media_type,
-                r.texture_path,
-                r.triangles,
-                r.width,
-                r.height,
-            ),
+            asset=AssetView.from_row(r),
         )
         for r in rows
     ]

@@ -45,7 +45,7 @@ from reviewer.domain.status import RequestStatus, derive_status
 from reviewer.services.consent_records import decision_in_force
 from reviewer.services.fingerprints import load_index
 from reviewer.services.profiles import Session
-from reviewer.services.queries import current_decisions
+from reviewer.services.queries import assets_in_context, current_decisions
 from reviewer.services.refusals import Refusal
 from reviewer.storage.library import Library
 from reviewer.storage.schema import assets, requests, revisions, talents
@@ -315,7 +315,7 @@ class MisuseChecker:
             return []
         with self.library.reader.connect() as conn:
             uses = conn.execute(
-                sa.select(
+                assets_in_context(
                     assets.c.sha256,
                     assets.c.request_id,
                     assets.c.revision,
@@ -326,15 +326,6 @@ class MisuseChecker:
                     talents.c.display_name,
                     revisions.c.requester_organisation,
                     revisions.c.campaign,
-                )
-                .join(requests, requests.c.id == assets.c.request_id)
-                .join(talents, talents.c.id == requests.c.talent_id)
-                .join(
-                    revisions,
-                    sa.and_(
-                        revisions.c.request_id == assets.c.request_id,
-                        revisions.c.revision == assets.c.revision,
-                    ),
                 )
                 .where(
                     assets.c.role == "render",

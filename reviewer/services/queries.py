@@ -79,6 +79,30 @@ class AssetView:
     width: int | None
     height: int | None
 
+    @classmethod
+    def from_row(cls, row: sa.Row) -> AssetView:
+        """From a row holding the columns of ``assets``."""
+        return cls(row.id, row.path, row.role, row.label, row.sha256, row.size,
+                   row.media_type, row.texture_path, row.triangles, row.width, row.height)
+
+
+def assets_in_context(*columns: object) -> sa.Select:  # type: ignore[type-arg]
+    """SELECT *columns* from assets joined to their request, its talent and the revision
+    that holds each asset (so its campaign and requester are that revision's)."""
+    return (
+        sa.select(*columns)  # type: ignore[call-overload]
+        .select_from(assets)
+        .join(requests, requests.c.id == assets.c.request_id)
+        .join(talents, talents.c.id == requests.c.talent_id)
+        .join(
+            revisions,
+            sa.and_(
+                revisions.c.request_id == assets.c.request_id,
+                revisions.c.revision == assets.c.revision,
+            ),
+        )
+    )
+
 
 def current_decisions(
     conn: sa.Connection, request_ids: list[str] | None = None
@@ -207,22 +231,7 @@ def request_assets(
             .where(assets.c.request_id == request_id, assets.c.revision == revision)
             .order_by(assets.c.position)
         ).all()
-    return [
-        AssetView(
-            r.id,
-            r.path,
-            r.role,
-            r.label,
-            r.sha256,
-            r.size,
-            r.media_type,
-            r.texture_path,
-            r.triangles,
-            r.width,
-            r.height,
-        )
-        for r in rows
-    ]
+    return [AssetView.from_row(r) for r in rows]
 
 
 def asset_local_path(library: Library, asset: AssetView) -> Path:
