@@ -69,6 +69,7 @@ if TYPE_CHECKING:
     from reviewer.ui.thumbnails import ThumbnailProvider
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp", ".gif"})
+Source = Path | tuple[str, bytes]  # an image file, or (name, bytes) pasted or dropped
 RECHECK_DELAY_MS = 350  # after the last keystroke in the sighting form
 TERRITORY_CHOICES = ("EU", "EEA", "WW", "GB", "US", "FR", "DE", "IT", "ES", "NL", "CH", "JP",
                      "CN", "KR", "AE", "CA", "AU", "BR", "IN")
@@ -112,15 +113,18 @@ class Checked:
     result: CheckResult
 
 
-def read_and_check(library: Library, session: Session, name: str, data: bytes, *,
+def read_and_check(library: Library, session: Session, source: Source, *,
                    sighting: Sighting, known: Checked | None = None) -> Checked:
-    """Off the GUI thread: fingerprint (unless *known*), decode for display, look up."""
+    """Off the GUI thread: read and fingerprint *source* (unless *known*; a file through
+    the service's own reader, with its checks), decode it for display, look it up."""
     from reviewer.assets.images import open_display_image
-    from reviewer.services.misuse import MisuseChecker, found_image_from_bytes
+    from reviewer.services.misuse import MisuseChecker, found_image_from_bytes, read_found_image
 
     if known is None:
-        found = found_image_from_bytes(name, data)
-        display = open_display_image(io.BytesIO(data), max_size=(MAX_SIDE, MAX_SIDE))  # type: ignore[arg-type]
+        found = (read_found_image(source) if isinstance(source, Path)
+                 else found_image_from_bytes(*source))
+        display = open_display_image(io.BytesIO(found[0].data),  # type: ignore[arg-type]
+                                     max_size=(MAX_SIDE, MAX_SIDE))
         display.load()
     else:
         found, display = known.found, known.display
@@ -155,7 +159,7 @@ class CheckImagePanel(QWidget):
         self.session = session
         self.thumbnails = thumbnails
         self.current: Checked | None = None
-        self._source: tuple[str, bytes] | None = None
+        self._source: Source | None = None
         self._severity_chosen = False
         self._check_runner = LatestOnlyRunner(self)
         self._compare_runner = LatestOnlyRunner(self)
@@ -373,21 +377,9 @@ class CheckImagePanel(QWidget):
             self.open_image(Path(path))
 
     def open_image(self, path: Path) -> None:
-        """Check the image file at *path*; a file that cannot be read is said inline."""
-        from reviewer.services.misuse import MAX_IMAGE_BYTES
-
-        try:
-            size = path.stat().st_size
-            if size > MAX_IMAGE_BYTES:
-                raise OSError(f"is {size:,} bytes, over the limit of {MAX_IMAGE_BYTES:,}")
-            data = path.read_bytes()
-        except IsADirectoryError:
-            self._show_error(f"{path}: is a folder, not an image")
-            return
-        except OSError as exc:
-            self._show_error(f"{path}: {exc.strerror or exc}")
-            return
-        self.check_bytes(path.name, data)
+        """Check the image file at *path* (read on the worker); a file that cannot be read is
+        said inline."""
+        self._check(path)
 
     def paste(self) -> None:
         """Check the image on the clipboard (a picture, or an image file copied)."""
@@ -404,7 +396,10 @@ class CheckImagePanel(QWidget):
         self.check_bytes("pasted image.png", _png_bytes(image))
 
     def check_bytes(self, name: str, data: bytes) -> None:
-        self._source = (name, data)
+        self._check((name, data))
+
+    def _check(self, source: Source) -> None:
+        self._source = source
         self.current = None
         self._severity_chosen = False
         _say(self.flag_note, "")
@@ -421,9 +416,10 @@ class CheckImagePanel(QWidget):
         sighting = self._sighting_or_say()
         if sighting is None:
             return
-        name, data = self._source
+        source = self._source
         library, session = self.library, self.session
         if known is None:
+            name = source.name if isinstance(source, Path) else source[0]
             self.image_info.setText(f"Checking {name}…")
             self.banner.hide()
             self.matches.clear()
@@ -432,8 +428,7 @@ class CheckImagePanel(QWidget):
         self.busy.show()
         self._update_controls()
         self._check_runner.start(
-            lambda: read_and_check(library, session, name, data, sighting=sighting,
-                                   known=known),
+            lambda: read_and_check(library, session, source, sighting=sighting, known=known),
             self._on_checked,
             self._on_check_failed,
         )
