@@ -165,8 +165,8 @@ class _OrbitBench:
 
     def _orbit(self, frames: int) -> float:
         from PySide6.QtCore import QEvent, QPointF, Qt
-        from PySide6.QtGui import QMouseEvent
-        from PySide6.QtWidgets import QApplication
+
+        from bench.qt_mouse import send_mouse
 
         widget = self.viewers[0].plotter
         painted = [0] * len(self.viewers)
@@ -184,15 +184,7 @@ class _OrbitBench:
         def send(
             kind: QEvent.Type, position: QPointF, button: Qt.MouseButton, buttons: Qt.MouseButton
         ) -> None:
-            event = QMouseEvent(
-                kind,
-                position,
-                widget.mapToGlobal(position),
-                button,
-                buttons,
-                Qt.KeyboardModifier.NoModifier,
-            )
-            QApplication.sendEvent(widget, event)
+            send_mouse(widget, kind, position, button, buttons)
 
         send(QEvent.Type.MouseButtonPress, centre, left, left)
         self.settle(0.3)

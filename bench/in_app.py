@@ -45,9 +45,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     from PySide6.QtCore import QElapsedTimer, QEvent, QPointF, Qt, QTimer
-    from PySide6.QtGui import QMouseEvent
-    from PySide6.QtWidgets import QApplication
 
+    from bench.qt_mouse import send_mouse
     from reviewer.assets.meshes import Avatar, load_avatar
     from reviewer.render.proxy import PROXY_ABOVE_TRIANGLES
     from reviewer.ui.application import create_application
@@ -164,15 +163,7 @@ def main(argv: list[str] | None = None) -> None:
         def send(
             kind: QEvent.Type, position: QPointF, button: Qt.MouseButton, buttons: Qt.MouseButton
         ) -> None:
-            event = QMouseEvent(
-                kind,
-                position,
-                widget.mapToGlobal(position),
-                button,
-                buttons,
-                Qt.KeyboardModifier.NoModifier,
-            )
-            QApplication.sendEvent(widget, event)
+            send_mouse(widget, kind, position, button, buttons)
 
         left = Qt.MouseButton.LeftButton
         send(QEvent.Type.MouseButtonPress, centre, left, left)
