@@ -16,18 +16,18 @@ from PySide6.QtWidgets import QMainWindow, QTabWidget, QWidget
 
 from reviewer.ui.check_image_panel import CheckImagePanel
 from reviewer.ui.flags_panel import FlagsPanel
-from reviewer.ui.thumbnails import ThumbnailProvider
 from reviewer.ui.windows import CloseWithParent
 
 if TYPE_CHECKING:
     from reviewer.services.flags import FlagRecord
     from reviewer.services.profiles import Session
     from reviewer.storage.library import Library
+    from reviewer.ui.thumbnails import ThumbnailProvider
 
 
 class MisuseWindow(QMainWindow):
-    def __init__(self, library: Library, session: Session, parent: QWidget | None = None
-                 ) -> None:
+    def __init__(self, library: Library, session: Session, thumbnails: ThumbnailProvider,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowFlag(Qt.WindowType.Window, True)
         # Kept on close: a check may still be running on a worker thread and report to it.
@@ -36,7 +36,7 @@ class MisuseWindow(QMainWindow):
         self.library = library
         self.session = session
         self.closed = False
-        self.thumbnails = ThumbnailProvider(library, self)
+        self.thumbnails = thumbnails  # the main window's: one cache, one loading thread
         self.check_panel = CheckImagePanel(library, session, self.thumbnails, self)
         self.flags_panel = FlagsPanel(library, session, self.thumbnails, self)
         self.tabs = QTabWidget(self)
@@ -89,7 +89,8 @@ def open_misuse(main_window: Any, *, image: Path | None = None, flags: bool = Fa
         if window is not None:
             window.close()
             window.deleteLater()
-        window = MisuseWindow(main_window.library, main_window.session, main_window)
+        window = MisuseWindow(main_window.library, main_window.session,
+                              main_window.thumbnails, main_window)
         CloseWithParent(window, main_window)
     window.closed = False
     if flags:
