@@ -2,8 +2,10 @@
 
     python -m bench.in_app [--texture IMAGE] [--opens 3] [--orbit-frames 40] FILE
 
-Opens FILE the way the review workspace does (``load_avatar`` on a worker thread of the Qt
-pool, then ``AvatarViewer.show_avatar``: a big avatar's full-detail frame is drawn by the
+Opens FILE the way the review workspace opens an imported avatar (its stored copy, made
+here first as an import makes it, mapped by ``load_through_store`` on a worker thread of the
+Qt pool; with ``--from-file`` parsed from FILE itself by ``load_avatar``, as before import
+stored avatars), then ``AvatarViewer.show_avatar``: a big avatar's full-detail frame is drawn by the
 viewer's render process while a worker builds its proxy, which is all the GUI process draws;
 with REVIEWER_FULL_FRAME_PROCESS=0 the full mesh is drawn on screen first and the proxy built
 afterwards) in a viewer whose 3D view is 1280×800, after the viewer has shown one small
@@ -42,18 +44,32 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--opens", type=int, default=3)
     parser.add_argument("--orbit-frames", type=int, default=40)
     parser.add_argument("--full-orbit-frames", type=int, default=6)
+    parser.add_argument("--from-file", action="store_true", help="parse FILE at every open")
+    parser.add_argument("--store", type=Path, default=Path("/tmp/twin-bench/stored"))
     args = parser.parse_args(argv)
 
     from PySide6.QtCore import QElapsedTimer, QEvent, QPointF, Qt, QTimer
 
     from bench.qt_mouse import send_mouse
     from reviewer.assets.meshes import Avatar, load_avatar
+    from reviewer.assets.stored_avatar import load_through_store, write_stored
     from reviewer.render.proxy import PROXY_ABOVE_TRIANGLES
     from reviewer.ui.application import create_application
     from reviewer.ui.avatar_viewer import AvatarViewer
     from reviewer.ui.workers import LatestOnlyRunner
 
     app = create_application([])
+
+    # What an import does: parse the file once and store it (timed, reported as store_s).
+    store = args.store / f"{args.file.name}.twinavatar"
+    started = time.perf_counter()
+    write_stored(load_avatar(args.file, texture=args.texture), store)
+    store_s = time.perf_counter() - started
+
+    def open_file() -> Avatar:
+        if args.from_file:
+            return load_avatar(args.file, texture=args.texture)
+        return load_through_store(args.file, texture=args.texture, store=store)
 
     def settle(seconds: float) -> None:
         end = time.perf_counter() + seconds
@@ -120,7 +136,7 @@ def main(argv: list[str] | None = None) -> None:
         def work(loaded: list[float] = loaded) -> object:
             # What the review workspace's loader does: load on a pool thread, hand the plain
             # avatar over; the viewer builds the proxy while the full frame is drawn.
-            avatar = load_avatar(args.file, texture=args.texture)
+            avatar = open_file()
             loaded.append(time.perf_counter())
             return avatar
 
@@ -201,7 +217,7 @@ def main(argv: list[str] | None = None) -> None:
 
     if args.orbit_frames and args.full_orbit_frames:
         full = make_viewer(proxy_above=10**12)
-        avatar = load_avatar(args.file, texture=args.texture)
+        avatar = open_file()
         shown.clear()
         full.full_frame_shown.connect(lambda: shown.append(time.perf_counter()))
         full.show_avatar(avatar)
@@ -214,6 +230,8 @@ def main(argv: list[str] | None = None) -> None:
         json.dumps(
             {
                 "file": str(args.file),
+                "from_file": args.from_file,
+                "store_s": store_s,
                 "to_full_frame_s": statistics.median(o["to_full_frame_s"] for o in opens),
                 "worker_s": statistics.median(o["worker_s"] for o in opens),
                 "max_gui_stall_s": max(o["max_gui_stall_s"] for o in opens),

@@ -129,6 +129,9 @@ class Avatar:
     units: Units | None = None
     source: Path | None = None
     format: str = ""
+    stored: Path | None = None
+    """The stored avatar file (:mod:`reviewer.assets.stored_avatar`) whose memory the parts'
+    arrays are on, if they were read from one; another process can map it too."""
     bounds: tuple[float, float, float, float, float, float] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -182,6 +185,7 @@ class Avatar:
             units=units,
             source=self.source,
             format=self.format,
+            stored=self.stored,
         )
 
     @property

@@ -7,8 +7,11 @@ second *thread* beside Qt's on-screen GL context corrupted the heap on Mesa llvm
 process has its own GL state, its own heap and its own GIL, so it can neither corrupt the GUI
 process nor hold it up.
 
-- The avatar goes across in shared memory: a helper thread of the parent (no GL, no VTK
-  rendering) copies the meshes' arrays and textures into one block
+- An avatar read from a stored avatar file (:mod:`reviewer.assets.stored_avatar`: every
+  avatar of a library) goes across as the file's name: the child maps the same file, so the
+  arrays are neither copied nor sent, and the child reads them from the page cache.
+- Any other avatar goes across in shared memory, in the same layout: a helper thread of the
+  parent (no GL, no VTK rendering) copies the meshes' arrays and textures into one block
   (:mod:`multiprocessing.shared_memory`) and sends a small descriptor over the pipe; the child
   wraps the block's arrays in VTK objects without copying them again. The parent unlinks the
   block as soon as the child has mapped it (the mapping lives on until the child lets go).
@@ -47,7 +50,6 @@ if TYPE_CHECKING:
 
 PROCESS_NAME = "reviewer-frame-renderer"
 """The name of every render child process (tests look for leftovers by it)."""
-_ALIGN = 64
 _CLOSE_GRACE_S = 0.3  # how long close() lets the child end by itself before terminating it
 _SHM_SPARE = 16 << 20  # left free in /dev/shm for others
 
@@ -219,8 +221,9 @@ class FrameProcess:
                         if kind == "show" and key != self._shown_key:
                             continue  # already replaced by a newer avatar: do not copy it
                         description, block = _encode(display)
-                        with self._lock:
-                            self._blocks[key] = block
+                        if block is not None:
+                            with self._lock:
+                                self._blocks[key] = block
                     self._conn.send((kind, key, description))
                 else:
                     self._conn.send(item)
@@ -305,104 +308,25 @@ def _main_module_hidden() -> Iterator[None]:
 # -- getting an avatar across ----------------------------------------------------------------
 
 
-@dataclasses.dataclass(frozen=True)
-class _ArraySpec:
-    offset: int
-    dtype: str
-    shape: tuple[int, ...]
+def _encode(
+    display: DisplayAvatar,
+) -> tuple[dict[str, Any], shared_memory.SharedMemory | None]:
+    """A picklable description of *display*'s avatar for the child, and the shared-memory
+    block it refers to. An avatar read from a stored avatar file goes as the file's name (the
+    child maps the file itself: nothing is copied); any other is copied into a new block, in
+    the same layout (:mod:`reviewer.assets.stored_avatar`)."""
+    from reviewer.assets.stored_avatar import describe, layout
 
-
-def _mesh_arrays(mesh: Any) -> dict[str, Any]:
-    """The arrays that make up a triangle mesh, as numpy views of VTK's own memory where
-    possible."""
-    from vtkmodules.util.numpy_support import vtk_to_numpy
-
-    polys = mesh.GetPolys()
-    data = mesh.GetPointData()
-    point_data = {}
-    for index in range(data.GetNumberOfArrays()):
-        array = data.GetArray(index)
-        if array is not None and array.GetName():
-            point_data[array.GetName()] = vtk_to_numpy(array)
-    normals = data.GetNormals()
-    coords = data.GetTCoords()
-    connectivity = vtk_to_numpy(polys.GetConnectivityArray())
-    if connectivity.size == 3 * polys.GetNumberOfCells():
-        # All triangles (what reviewer.assets makes): the offsets follow from the size alone
-        # (VTK keeps them as an implicit array, which has no memory to share).
-        connectivity = connectivity.astype(np.int64, copy=False)
-        cells: dict[str, Any] = {"cell_size": 3, "connectivity": connectivity}
-    else:
-        cells = {"cell_size": 0, "faces": np.asarray(mesh.faces, dtype=np.int64)}
-    return {
-        "points": vtk_to_numpy(mesh.GetPoints().GetData()),
-        **cells,
-        "point_data": point_data,
-        "normals": None if normals is None else normals.GetName(),
-        "tcoords": None if coords is None else coords.GetName(),
-    }
-
-
-def _encode(display: DisplayAvatar) -> tuple[dict[str, Any], shared_memory.SharedMemory]:
-    """Copy *display*'s arrays into one shared-memory block; return a picklable description
-    of the avatar (with offsets into the block) and the block."""
     avatar = display.avatar
-    arrays: list[np.ndarray] = []
-
-    def place(array: np.ndarray) -> int:
-        arrays.append(np.ascontiguousarray(array))
-        return len(arrays) - 1
-
-    def describe_parts(parts: Any) -> list[dict[str, Any]]:
-        described = []
-        for part in parts:
-            mesh = _mesh_arrays(part.mesh)
-            described.append(
-                {
-                    "name": part.name,
-                    "base_color": part.base_color,
-                    "points": place(mesh["points"]),
-                    "cell_size": mesh["cell_size"],
-                    "cells": place(mesh["connectivity"] if mesh["cell_size"] else mesh["faces"]),
-                    "point_data": {n: place(a) for n, a in mesh["point_data"].items()},
-                    "normals": mesh["normals"],
-                    "tcoords": mesh["tcoords"],
-                    "texture": None if part.texture is None else texture_index[id(part.texture)],
-                }
-            )
-        return described
-
-    # Each image once; VTK's (bottom-row-first) copy if the caller prepared one already. The
-    # proxy stays behind: the child draws the full mesh only.
-    texture_index: dict[int, int] = {}
-    textures: list[dict[str, Any]] = []
-    for part in avatar.parts:
-        image = part.texture
-        if image is None or id(image) in texture_index:
-            continue
-        prepared = display.texture_data.get(id(image))
-        if prepared is not None:
-            flipped = np.asarray(prepared.point_data[prepared.point_data.active_scalars_name])
-            entry = {"array": place(flipped), "shape": image.shape, "flipped": True}
-        else:
-            entry = {"array": place(image), "shape": image.shape, "flipped": False}
-        texture_index[id(image)] = len(textures)
-        textures.append(entry)
-
-    description: dict[str, Any] = {
-        "parts": describe_parts(avatar.parts),
-        "textures": textures,
-        "up_axis": avatar.up_axis,
-        "upright_transform": np.asarray(avatar.upright_transform),
-        "units": avatar.units,
-        "source": avatar.source,
-        "format": avatar.format,
+    if avatar.stored is not None:
+        return {"file": str(avatar.stored)}, None
+    # VTK's (bottom-row-first) copy of each texture, if the caller prepared one already.
+    flipped = {
+        key: np.asarray(data.point_data[data.point_data.active_scalars_name])
+        for key, data in display.texture_data.items()
     }
-    specs: list[_ArraySpec] = []
-    size = 0
-    for array in arrays:
-        specs.append(_ArraySpec(size, array.dtype.str, array.shape))
-        size += -(-max(array.nbytes, 1) // _ALIGN) * _ALIGN
+    description, arrays = describe(avatar, flipped=flipped)
+    specs, size = layout(arrays)
     _check_room(size)
     block = shared_memory.SharedMemory(create=True, size=max(size, 1))
     try:
@@ -437,90 +361,25 @@ def _release(block: shared_memory.SharedMemory) -> None:
         block.unlink()
 
 
-def _decode(
-    description: dict[str, Any], block: shared_memory.SharedMemory, views: list[np.ndarray]
-) -> DisplayAvatar:
-    """The child's side of :func:`_encode`: the avatar on the block's memory, not copied.
+def _decode(description: dict[str, Any], block: shared_memory.SharedMemory | None) -> DisplayAvatar:
+    """The child's side of :func:`_encode`: the avatar on the block's (or the mapped file's)
+    memory, not copied; its textures made into VTK image data on that memory too."""
+    from pathlib import Path
 
-    Every array made on the block is also put in *views*: VTK's wrappers do not reliably keep
-    numpy arrays alive, so the caller holds them (and the block mapped) while VTK may read
-    them."""
-    import pyvista as pv
-    from vtkmodules.util.numpy_support import numpy_to_vtk, numpy_to_vtkIdTypeArray
-    from vtkmodules.vtkCommonCore import vtkPoints
-    from vtkmodules.vtkCommonDataModel import vtkCellArray
-
-    from reviewer.assets.meshes import Avatar, AvatarPart
+    from reviewer.assets.stored_avatar import read_stored, rebuild
     from reviewer.render.proxy import DisplayAvatar
+    from reviewer.render.scene import texture_data
 
-    specs: list[_ArraySpec] = description["arrays"]
-
-    def array(index: int) -> np.ndarray:
-        spec = specs[index]
-        made = np.ndarray(spec.shape, np.dtype(spec.dtype), buffer=block.buf, offset=spec.offset)
-        views.append(made)
-        return made
-
-    textures: list[np.ndarray] = []
+    if "file" in description:
+        # Checked by the parent when it read the file.
+        avatar = read_stored(Path(description["file"]), check=False)
+    else:
+        assert block is not None
+        avatar = rebuild(description, description["arrays"], block.buf)
     prepared: dict[int, Any] = {}
-    for entry in description["textures"]:
-        height, width = entry["shape"][:2]
-        components = 1 if len(entry["shape"]) == 2 else entry["shape"][2]
-        data = array(entry["array"])
-        if entry["flipped"]:
-            flipped = data.reshape(height * width, components)
-            image = flipped.reshape(height, width, components)[::-1]
-            if len(entry["shape"]) == 2:
-                image = image[:, :, 0]
-            grid = pv.ImageData(dimensions=(width, height, 1))
-            views.append(image)
-            grid.point_data["Image"] = flipped
-            grid.point_data.active_scalars_name = "Image"
-            prepared[id(image)] = grid
-        else:
-            image = data
-        textures.append(image)
-
-    def to_vtk(values: np.ndarray) -> Any:
-        if values.dtype == np.int64 and values.ndim == 1:
-            return numpy_to_vtkIdTypeArray(values, deep=False)
-        made = numpy_to_vtk(values, deep=False)
-        made._numpy_reference = values  # keep the view (and the block) alive with it
-        return made
-
-    def parts_of(described: list[dict[str, Any]]) -> tuple[AvatarPart, ...]:
-        parts = []
-        for entry in described:
-            mesh = pv.PolyData()
-            points = vtkPoints()
-            points.SetData(to_vtk(array(entry["points"])))
-            mesh.SetPoints(points)
-            if entry["cell_size"]:
-                cells = vtkCellArray()
-                cells.SetData(entry["cell_size"], to_vtk(array(entry["cells"])))
-                mesh.SetPolys(cells)
-            else:
-                mesh.faces = array(entry["cells"])
-            for name, index in entry["point_data"].items():
-                vtk_array = to_vtk(array(index))
-                vtk_array.SetName(name)
-                mesh.GetPointData().AddArray(vtk_array)
-            if entry["normals"]:
-                mesh.GetPointData().SetActiveNormals(entry["normals"])
-            if entry["tcoords"]:
-                mesh.GetPointData().SetActiveTCoords(entry["tcoords"])
-            texture = None if entry["texture"] is None else textures[entry["texture"]]
-            parts.append(AvatarPart(entry["name"], mesh, texture, tuple(entry["base_color"])))
-        return tuple(parts)
-
-    avatar = Avatar(
-        parts=parts_of(description["parts"]),
-        up_axis=description["up_axis"],
-        upright_transform=description["upright_transform"],
-        units=description["units"],
-        source=description["source"],
-        format=description["format"],
-    )
+    for part in avatar.parts:
+        if part.texture is not None and id(part.texture) not in prepared:
+            prepared[id(part.texture)] = texture_data(part.texture)  # a view: no copy
     return DisplayAvatar(avatar, None, 0.0, prepared)
 
 
@@ -535,8 +394,8 @@ def _child_main(conn: Connection, floor: bool, show_height: bool) -> None:
     from reviewer.render.full_frame import FrameScene
 
     frames = None
-    # The blocks (and the arrays on them) of the avatar shown, by kind: "show" or "warm_up".
-    held: dict[str, tuple[shared_memory.SharedMemory, list[np.ndarray]]] = {}
+    # The block of the avatar shown, if it came in one (not as a stored avatar file).
+    held: dict[str, shared_memory.SharedMemory] = {}
     try:
         frames = FrameScene(floor=floor, show_height=show_height)
         conn.send(("ready",))
@@ -558,11 +417,10 @@ def _child_main(conn: Connection, floor: bool, show_height: bool) -> None:
                     display = None
                     mapped = None
                     if description is not None:
-                        block = shared_memory.SharedMemory(name=description["block"])
-                        conn.send(("mapped", key))
-                        views: list[np.ndarray] = []
-                        mapped = (block, views)
-                        display = _decode(description, block, views)
+                        if "block" in description:
+                            mapped = shared_memory.SharedMemory(name=description["block"])
+                            conn.send(("mapped", key))
+                        display = _decode(description, mapped)
                     if kind == "warm_up":
                         if display is not None:
                             frames.warm_up(display)
@@ -602,12 +460,10 @@ def _child_main(conn: Connection, floor: bool, show_height: bool) -> None:
         held.clear()
 
 
-def _unmap(mapped: tuple[shared_memory.SharedMemory, list[np.ndarray]] | None) -> None:
+def _unmap(block: shared_memory.SharedMemory | None) -> None:
     """Unmap a block whose scene is gone. Only when nothing on it can be drawn again."""
-    if mapped is None:
+    if block is None:
         return
-    block, views = mapped
-    views.clear()
     # If an array on it is still referenced somewhere, it stays mapped.
     with contextlib.suppress(BufferError):
         block.close()

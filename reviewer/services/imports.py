@@ -9,6 +9,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from reviewer.assets.package import CheckedPackage, ImportLimits, PackageError, open_package
+from reviewer.services.avatars import store_package_avatars
 from reviewer.services.fingerprints import fingerprint_package, store_fingerprints
 from reviewer.storage import audit
 from reviewer.storage.library import Library
@@ -74,11 +75,13 @@ class ImportService:
                 with self.library.engine.begin() as conn:
                     result = self._insert_rows(conn, package, existing, actor)
                     store_fingerprints(conn, prints)
-                    return result
             except BaseException:
                 for sha in added:
                     self.library.objects.remove(sha)
                 raise
+        # Outside the lock: the request is imported; this only makes its avatars quick to open.
+        store_package_avatars(self.library, package)
+        return result
 
     @staticmethod
     def _existing(conn: sa.Connection, package: CheckedPackage) -> sa.Row | None:

@@ -9,14 +9,11 @@ looks are always seen the same way; the viewers' own bars are hidden for that re
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
-from reviewer.services.queries import asset_local_path, texture_local_path
 from reviewer.ui.avatar_viewer import AvatarViewer
 from reviewer.ui.workers import LatestOnlyRunner
 
@@ -24,6 +21,7 @@ if TYPE_CHECKING:
     from reviewer.assets.meshes import Avatar
     from reviewer.render.scene import LightingPreset, RenderMode, ViewName
     from reviewer.services.compare_sets import AssetRef
+    from reviewer.services.queries import AssetView
     from reviewer.storage.library import Library
     from reviewer.ui.camera_link import CameraLink
 
@@ -35,18 +33,11 @@ would stay on screen, stale); drawing the full mesh keeps every linked view trut
 _HEADER_STYLE = "background: #18191b; border-bottom: 1px solid #26282b;"
 
 
-@dataclass(frozen=True, slots=True)
-class _LoadJob:
-    path: Path
-    texture: Path | None
-
-
-def _load_for_display(job: _LoadJob) -> Any:
-    from reviewer.assets.meshes import load_avatar
+def _load_for_display(library: Library, asset: AssetView) -> Any:
     from reviewer.render.proxy import prepare_for_display
+    from reviewer.services.avatars import open_avatar
 
-    avatar = load_avatar(job.path, texture=job.texture)
-    return prepare_for_display(avatar, proxy_above=NO_PROXY)
+    return prepare_for_display(open_avatar(library, asset), proxy_above=NO_PROXY)
 
 
 def hide_viewer_bar(viewer: AvatarViewer) -> None:
@@ -138,12 +129,8 @@ class LookGrid(QWidget):
             runner = LatestOnlyRunner(self)
             self._runners.append(runner)
             pane.viewer.show_loading(f"Loading {ref.label}…")
-            job = _LoadJob(
-                asset_local_path(self.library, ref.asset),
-                texture_local_path(self.library, ref.asset),
-            )
             runner.start(
-                lambda job=job: _load_for_display(job),
+                lambda asset=ref.asset: _load_for_display(self.library, asset),
                 lambda display, i=index: self._on_loaded(i, display),
                 lambda reason, i=index: self._on_failed(i, reason),
             )

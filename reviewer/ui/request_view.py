@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, Signal
@@ -24,7 +23,6 @@ from reviewer.services.queries import (
     RequestSummary,
     asset_local_path,
     request_assets,
-    texture_local_path,
 )
 from reviewer.storage.library import Library
 from reviewer.ui.avatar_viewer import SHORTCUTS, AvatarViewer
@@ -35,16 +33,10 @@ from reviewer.ui.workers import LatestOnlyRunner
 THUMB = QSize(132, 132)
 
 
-@dataclass(frozen=True, slots=True)
-class _AvatarJob:
-    path: Path
-    texture: Path | None
+def _load_avatar(library: Library, asset: AssetView):  # type: ignore[no-untyped-def]
+    from reviewer.services.avatars import open_avatar
 
-
-def _load_avatar(job: _AvatarJob):  # type: ignore[no-untyped-def]
-    from reviewer.assets.meshes import load_avatar
-
-    return load_avatar(job.path, texture=job.texture)
+    return open_avatar(library, asset)
 
 
 def _load_image(path: Path):  # type: ignore[no-untyped-def]
@@ -196,11 +188,9 @@ class RequestView(QWidget):
         if button is not None:
             button.setChecked(True)
         self.avatar_viewer.show_loading(f"Loading {asset.label}…")
-        job = _AvatarJob(
-            asset_local_path(self.library, asset), texture_local_path(self.library, asset)
-        )
+        library = self.library
         self._avatar_runner.start(
-            lambda: _load_avatar(job),
+            lambda: _load_avatar(library, asset),
             lambda avatar: self._on_avatar_loaded(asset, avatar),
             lambda reason: self.avatar_viewer.show_message(f"Cannot show {asset.path}:\n{reason}"),
         )

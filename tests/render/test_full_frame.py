@@ -208,3 +208,36 @@ def test_no_room_in_shared_memory_is_a_failure_not_a_crash(display, monkeypatch)
         assert isinstance(renderer.failure, MemoryError)
     finally:
         renderer.close()
+
+
+def test_a_stored_avatar_reaches_the_render_process_as_its_file(display, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from reviewer.assets.stored_avatar import read_stored, write_stored
+
+    write_stored(display.avatar, tmp_path / "ball.twinavatar")
+    stored = prepare_for_display(read_stored(tmp_path / "ball.twinavatar"))
+    renderer = FrameProcess(lambda token, image: None)
+    try:
+        renderer.show(display)
+        copied = renderer.render_now(_request(display, 1))
+        renderer.show(stored)
+        mapped = renderer.render_now(_request(stored, 2))
+    finally:
+        renderer.close()
+    assert np.array_equal(copied, mapped)
+    assert copied.std() > 5  # a figure, not an empty frame
+
+
+def test_a_stored_avatar_is_described_by_its_file_name_alone(display, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from reviewer.assets.stored_avatar import read_stored, write_stored
+    from reviewer.render.frame_process import _encode
+
+    write_stored(display.avatar, tmp_path / "ball.twinavatar")
+    stored = prepare_for_display(read_stored(tmp_path / "ball.twinavatar"))
+    description, block = _encode(stored)
+    assert block is None and description == {"file": str(tmp_path / "ball.twinavatar")}
+    description, block = _encode(display)
+    try:
+        assert block is not None and block.size >= display.avatar.points * 12
+    finally:
+        block.close()
+        block.unlink()
