@@ -113,6 +113,19 @@ def _grab(view: OffscreenView) -> np.ndarray:
     return grab_frame(view.render_window)
 
 
+def test_renders_through_the_window_class_of_an_off_screen_pyvista_plotter() -> None:
+    plotter = pv.Plotter(off_screen=True, window_size=(32, 32))
+    view = OffscreenView((32, 32))
+    try:
+        plotter.render()
+        view.render_window.Render()
+        assert view.render_window.GetClassName() == plotter.render_window.GetClassName()
+        assert view.render_window.GetOffScreenRendering()
+    finally:
+        view.close()
+        plotter.close()
+
+
 def test_actors_are_named_and_replaced() -> None:
     from vtkmodules.vtkRenderingCore import vtkActor
 
