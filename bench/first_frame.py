@@ -4,8 +4,10 @@
                                 [--out PNG] FILE
 
 ``ours`` loads with :func:`reviewer.assets.meshes.load_avatar` (on a thread, while the render
-window is set up) and draws with :func:`reviewer.render.scene.show_avatar` in an off-screen
-pyvista plotter (anti-aliasing off);
+window is set up) and draws with :func:`reviewer.render.scene.show_avatar` in the bare
+off-screen VTK view the render process uses (:class:`reviewer.render.offscreen.OffscreenView`,
+anti-aliasing off; ``pyvista.plotting`` and ``matplotlib`` are never imported), at the full
+resolution of the mesh: no proxy;
 ``f3d`` loads and draws with f3d's own Python engine (``pip install f3d``; the wheel has no
 command-line binary). Both write the frame as a PNG and leave at once (``os._exit``: tearing
 down the interpreter is not part of getting a frame on screen). Prints one JSON line with the
@@ -29,23 +31,23 @@ from pathlib import Path  # noqa: E402
 def _ours(path: Path, texture: Path | None, size: tuple[int, int], out: Path) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    import pyvista as pv
     from PIL import Image
 
     from reviewer.assets.meshes import load_avatar
     from reviewer.render import scene
     from reviewer.render.full_frame import grab_frame
+    from reviewer.render.offscreen import OffscreenView
 
     # As the app does at start-up: the file loads on one thread (its texture decoding on
     # another) while this one creates the render window and pays VTK's one-time set-up.
     with ThreadPoolExecutor(max_workers=1) as pool:
         loading = pool.submit(load_avatar, path, texture=texture)
-        plotter = pv.Plotter(off_screen=True, window_size=size)
-        scene.prepare_plotter(plotter)
-        plotter.render_window.Render()
+        view = OffscreenView(window_size=size)
+        scene.prepare_plotter(view)
+        view.render_window.Render()
         avatar = loading.result()
-    scene.show_avatar(plotter, avatar)
-    window = plotter.render_window
+    scene.show_avatar(view, avatar)
+    window = view.render_window
     window.Render()
     pixels = grab_frame(window)
     Image.fromarray(pixels).save(out)

@@ -1,5 +1,14 @@
-"""Qt-free scene building for any pyvista plotter: the off-screen ``pyvista.Plotter`` of tests
-and thumbnails, or the ``pyvistaqt.QtInteractor`` that ``reviewer.ui.avatar_viewer`` owns.
+"""Qt-free scene building for any plotter: the ``pyvistaqt.QtInteractor`` that
+``reviewer.ui.avatar_viewer`` owns, an off-screen ``pyvista.Plotter``, or the bare
+:class:`reviewer.render.offscreen.OffscreenView` of the render process.
+
+The scene is made of plain VTK objects (actors, properties, textures, lights), so building it
+never needs ``pyvista.plotting`` (half a second to import, for ``matplotlib``); of the plotter
+it asks only for ``renderer``, ``render_window``, ``window_size``, ``actors`` (name to actor),
+``add_actor(actor, name=, reset_camera=, render=)``, ``remove_actor(name, reset_camera=,
+render=)``, ``set_background(bottom, top=)``, ``disable_anti_aliasing()``,
+``remove_all_lights()``, ``add_light(light)`` and ``reset_camera(render=)``: what pyvista's
+plotters have and :class:`~reviewer.render.offscreen.OffscreenView` imitates.
 
 The look aims at a calm studio: a dark neutral gradient, the figure lit by three soft lights
 that follow the camera (so turning the figure never leaves its face in the dark), a floor disc
@@ -29,6 +38,7 @@ from reviewer.assets.meshes import union_bounds
 
 if TYPE_CHECKING:
     import pyvista as pv
+    from vtkmodules.vtkRenderingCore import vtkTexture
 
     from reviewer.assets.meshes import Avatar, AvatarPart
     from reviewer.render.proxy import DisplayAvatar
@@ -99,6 +109,7 @@ _LIGHTING: dict[str, list[tuple[tuple[float, float, float], float, tuple[float, 
 }
 _MATERIAL: dict[str, float] = {"ambient": 0.16, "diffuse": 0.86, "specular": 0.12}
 _SPECULAR_POWER = 18.0
+_POINT_SIZE = 5.0  # pyvista's default, kept so every property is as it was with pv.Actor
 
 
 @dataclass(eq=False)
@@ -108,7 +119,7 @@ class SceneHandle:
     plotter: Any
     avatar: Avatar
     part_actors: list[Any]
-    textures: list[pv.Texture | None]
+    textures: list[vtkTexture | None]
     floor_actor: Any | None
     label_actor: Any | None
     mode: RenderMode
@@ -118,7 +129,7 @@ class SceneHandle:
     )
     """The figure's bounds in the scene: upright, Y up, feet on y = 0."""
     proxy_actors: list[Any] = field(default_factory=list)
-    proxy_textures: list[pv.Texture | None] = field(default_factory=list)
+    proxy_textures: list[vtkTexture | None] = field(default_factory=list)
     proxy_parts: tuple[AvatarPart, ...] = ()
     detail: Detail = "full"
     texture_cache: _TextureCache | None = None
@@ -217,31 +228,32 @@ def _add_proxy_actors(handle: SceneHandle, proxy: tuple[AvatarPart, ...]) -> Non
 
 
 class _TextureCache:
-    """One ``pyvista.Texture`` per image: parts that share an image share the texture."""
+    """One ``vtkTexture`` per image: parts that share an image share the texture."""
 
     def __init__(self, prepared: dict[int, Any]) -> None:
         self._prepared = dict(prepared)
-        self._made: dict[int, pv.Texture] = {}
+        self._made: dict[int, vtkTexture] = {}
 
     def add(self, prepared: dict[int, Any]) -> None:
         """More images made into VTK image data off the GUI thread."""
         self._prepared.update(prepared)
 
-    def of(self, part: AvatarPart) -> pv.Texture | None:
-        import pyvista as pv
-
-        # vtkTexture is abstract until the OpenGL module registers its factory override;
-        # pyvista imports that module late, and pv.Texture() before the first render fails.
+    def of(self, part: AvatarPart) -> vtkTexture | None:
+        # vtkTexture is abstract until the OpenGL module registers its factory override.
         import vtkmodules.vtkRenderingOpenGL2  # noqa: F401
+        from vtkmodules.vtkRenderingCore import vtkTexture
 
         if part.texture is None or not part.has_uvs:
             return None
         key = id(part.texture)
         if key not in self._made:
             data = self._prepared.get(key)
-            made = pv.Texture(data if data is not None else texture_data(part.texture))
-            made.interpolate = True
-            made.mipmap = True
+            made = vtkTexture()
+            made.SetInputDataObject(data if data is not None else texture_data(part.texture))
+            # As pyvista.Texture: 8-bit images are colours as they are, not through a table.
+            made.SetColorModeToDirectScalars()
+            made.InterpolateOn()
+            made.MipmapOn()
             self._made[key] = made
         return self._made[key]
 
@@ -265,8 +277,7 @@ def texture_data(image: np.ndarray) -> pv.ImageData:
 def _add_part_actor(plotter: Any, name: str, mesh: Any, avatar: Avatar) -> Any:
     """An actor drawing *mesh* as is (no copy), stood up by the actor's matrix (which VTK also
     applies to the normals), with the viewer's material."""
-    import pyvista as pv
-    from vtkmodules.vtkRenderingCore import vtkPolyDataMapper
+    from vtkmodules.vtkRenderingCore import vtkActor, vtkPolyDataMapper
 
     mapper = vtkPolyDataMapper()
     mapper.SetInputData(mesh)
@@ -276,14 +287,16 @@ def _add_part_actor(plotter: Any, name: str, mesh: Any, avatar: Avatar) -> Any:
     # Shift-and-scale guards float precision of far-off coordinates; a body in metres near
     # the origin needs none, and skipping it saves a pass over every point at upload.
     mapper.SetVBOShiftScaleMethod(0)  # DISABLE_SHIFT_SCALE
-    actor = pv.Actor(mapper=mapper)
-    prop = actor.prop
-    prop.ambient = _MATERIAL["ambient"]
-    prop.diffuse = _MATERIAL["diffuse"]
-    prop.specular = _MATERIAL["specular"]
-    prop.specular_power = _SPECULAR_POWER
-    prop.interpolation = "phong"  # smooth, with the file's or our point normals
-    actor.user_matrix = avatar.upright_transform
+    actor = vtkActor()
+    actor.SetMapper(mapper)
+    prop = actor.GetProperty()
+    prop.SetPointSize(_POINT_SIZE)
+    prop.SetAmbient(_MATERIAL["ambient"])
+    prop.SetDiffuse(_MATERIAL["diffuse"])
+    prop.SetSpecular(_MATERIAL["specular"])
+    prop.SetSpecularPower(_SPECULAR_POWER)
+    prop.SetInterpolationToPhong()  # smooth, with the file's or our point normals
+    actor.SetUserMatrix(_vtk_matrix(avatar.upright_transform))
     plotter.add_actor(actor, name=name, reset_camera=False, render=False)
     return actor
 
@@ -315,7 +328,7 @@ def set_upright(handle: SceneHandle, avatar: Avatar) -> None:
     handle.avatar = avatar
     handle.bounds = avatar.upright_bounds
     for actor in (*handle.part_actors, *handle.proxy_actors):
-        actor.user_matrix = avatar.upright_transform
+        actor.SetUserMatrix(_vtk_matrix(avatar.upright_transform))
     plotter = handle.plotter
     if handle.floor_actor is not None:
         plotter.remove_actor(FLOOR_ACTOR_NAME, reset_camera=False, render=False)
@@ -337,53 +350,60 @@ def set_mode(handle: SceneHandle, mode: RenderMode) -> None:
 
 
 def _apply_mode(
-    actor: Any, texture: pv.Texture | None, part: AvatarPart, mode: RenderMode, fmt: str
+    actor: Any, texture: vtkTexture | None, part: AvatarPart, mode: RenderMode, fmt: str
 ) -> None:
-    prop = actor.prop
+    prop = actor.GetProperty()
     mapper = actor.GetMapper()
     mapper.SetScalarVisibility(False)
-    actor.texture = None
-    prop.style = "wireframe" if mode == "wireframe" else "surface"
-    prop.lighting = True
+    actor.SetTexture(None)
     if mode == "wireframe":
-        prop.color = WIREFRAME_COLOR
-        prop.line_width = 1.0
-        prop.opacity = 1.0
+        prop.SetRepresentationToWireframe()
+    else:
+        prop.SetRepresentationToSurface()
+    prop.SetLighting(True)
+    if mode == "wireframe":
+        prop.SetColor(*_8bit(WIREFRAME_COLOR))
+        prop.SetLineWidth(1.0)
+        prop.SetOpacity(1.0)
     elif mode == "solid":
-        prop.color = SOLID_COLOR
-        prop.opacity = 1.0
+        prop.SetColor(*_8bit(SOLID_COLOR))
+        prop.SetOpacity(1.0)
     else:
         red, green, blue, alpha = part.base_color
-        prop.opacity = float(alpha)
+        prop.SetOpacity(float(alpha))
         if texture is not None:
             # glTF multiplies the texture by the base colour; MTL's Kd is usually a
             # placeholder grey when a map is present, so only glTF's factor applies.
             tint = (red, green, blue) if fmt in ("gltf", "glb") else (1.0, 1.0, 1.0)
-            prop.color = tint
-            actor.texture = texture
+            prop.SetColor(*_8bit(tint))
+            actor.SetTexture(texture)
         elif part.colors_name is not None:
             mapper.SetScalarModeToUsePointFieldData()
             mapper.SelectColorArray(part.colors_name)
             mapper.SetColorModeToDirectScalars()
             mapper.SetScalarVisibility(True)
         else:
-            prop.color = (red, green, blue)
+            prop.SetColor(*_8bit((red, green, blue)))
 
 
 def set_lighting(plotter: Any, preset: LightingPreset) -> None:
     """Replace the plotter's lights with *preset*: "studio", "soft" or "rim"."""
-    import pyvista as pv
+    from vtkmodules.vtkRenderingCore import vtkLight
 
     _check_choice(preset, LIGHTING_PRESETS, "lighting preset")
     plotter.remove_all_lights()
     for position, intensity, colour in _LIGHTING[preset]:
-        light = pv.Light(
-            position=position,
-            focal_point=(0.0, 0.0, 0.0),
-            color=colour,
-            intensity=intensity,
-            light_type="camera light",
-        )
+        # What pyvista.Light(position=, focal_point=, color=, intensity=,
+        # light_type="camera light") sets (its colours too are 8-bit); pyvista's plotters
+        # copy a plain vtkLight into one of theirs.
+        light = vtkLight()
+        light.SetPosition(*position)
+        light.SetFocalPoint(0.0, 0.0, 0.0)
+        light.SetAmbientColor(*_8bit(colour))
+        light.SetDiffuseColor(*_8bit(colour))
+        light.SetSpecularColor(*_8bit(colour))
+        light.SetLightTypeToCameraLight()
+        light.SetIntensity(intensity)
         plotter.add_light(light)
 
 
@@ -411,7 +431,11 @@ def set_view(
     )
     # Not plotter.camera: on first use pyvista resets the camera, which renders a frame.
     camera = plotter.renderer.GetActiveCamera()
-    plotter.renderer.camera.is_set = True
+    # A pyvista renderer's camera records that it was placed (else pyvista resets it when
+    # a mesh is added); a bare vtkRenderer has no such record.
+    placed = getattr(plotter.renderer, "camera", None)
+    if placed is not None:
+        placed.is_set = True
     distance = _framing_distance(bounds, centre, direction, camera.GetViewAngle(), plotter)
     camera.SetFocalPoint(*centre)
     camera.SetPosition(*(centre + direction * distance))
@@ -490,6 +514,7 @@ def _add_floor(plotter: Any, bounds: tuple[float, ...]) -> Any:
     """A disc under the feet: a soft contact shadow fading into a floor tone, then into the
     background, so the figure stands on something without a visible edge."""
     import pyvista as pv
+    from vtkmodules.vtkRenderingCore import vtkActor, vtkPolyDataMapper
 
     height = max(bounds[3] - bounds[2], 1e-9)
     footprint = max(bounds[1] - bounds[0], bounds[5] - bounds[4])
@@ -517,17 +542,25 @@ def _add_floor(plotter: Any, bounds: tuple[float, ...]) -> Any:
     alpha = np.maximum(fade * 0.75, shadow * 0.9)
     colours = np.column_stack([rgb, alpha * 255.0]).round().astype(np.uint8)
     disc.point_data["FloorRGBA"] = colours
-    return plotter.add_mesh(
-        disc,
-        scalars="FloorRGBA",
-        rgba=True,
-        lighting=False,
-        show_scalar_bar=False,
-        name=FLOOR_ACTOR_NAME,
-        pickable=False,
-        reset_camera=False,
-        render=False,
-    )
+    disc.point_data.active_scalars_name = "FloorRGBA"
+    # What pyvista's add_mesh(disc, scalars="FloorRGBA", rgba=True, lighting=False) made:
+    # the colours as they are, per point, unlit.
+    mapper = vtkPolyDataMapper()
+    mapper.SetInputData(disc)
+    mapper.SetScalarModeToUsePointData()
+    mapper.SelectColorArray("FloorRGBA")
+    mapper.SetColorModeToDirectScalars()
+    mapper.SetInterpolateScalarsBeforeMapping(True)
+    mapper.SetScalarVisibility(True)
+    actor = vtkActor()
+    actor.SetMapper(mapper)
+    prop = actor.GetProperty()
+    prop.SetPointSize(_POINT_SIZE)
+    prop.SetInterpolationToFlat()
+    prop.SetLighting(False)
+    plotter.add_actor(actor, name=FLOOR_ACTOR_NAME, reset_camera=False, render=False)
+    actor.SetPickable(False)  # after add_actor: pyvista's makes every actor pickable
+    return actor
 
 
 def _add_label(plotter: Any, text: str) -> Any:
@@ -537,15 +570,16 @@ def _add_label(plotter: Any, text: str) -> Any:
     searches for a font size that fits whenever its text changes, which made the first frame
     of every avatar 25-40 ms slower on software OpenGL.
     """
-    import pyvista as pv
     from vtkmodules.vtkRenderingCore import vtkTextActor
+
+    from reviewer.render.offscreen import rgb
 
     label = vtkTextActor()
     label.SetInput(text)
     style = label.GetTextProperty()
     style.SetFontSize(_LABEL_POINTS)
     style.SetFontFamilyToArial()
-    style.SetColor(pv.Color(LABEL_COLOR).float_rgb)
+    style.SetColor(*rgb(LABEL_COLOR))
     style.SetJustificationToRight()
     style.SetVerticalJustificationToBottom()
     label.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
@@ -553,6 +587,24 @@ def _add_label(plotter: Any, text: str) -> Any:
     label.SetPickable(False)
     plotter.add_actor(label, name=LABEL_ACTOR_NAME, reset_camera=False, render=False)
     return label
+
+
+def _8bit(colour: tuple[float, ...]) -> tuple[float, float, float]:
+    """*colour* rounded to 8 bits a channel, as the viewer always set colours (through
+    ``pyvista.Color``)."""
+    red, green, blue = (round(255 * float(channel)) / 255 for channel in colour)
+    return red, green, blue
+
+
+def _vtk_matrix(matrix: np.ndarray) -> Any:
+    from vtkmodules.vtkCommonMath import vtkMatrix4x4
+
+    made = vtkMatrix4x4()
+    values = np.asarray(matrix, dtype=float)
+    for row in range(4):
+        for column in range(4):
+            made.SetElement(row, column, float(values[row, column]))
+    return made
 
 
 def _height_text(avatar: Avatar) -> str:

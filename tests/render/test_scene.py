@@ -199,7 +199,7 @@ def test_detail_switches_between_the_full_mesh_and_its_proxy(make_plotter) -> No
     assert figure_bounds(plotter) == pytest.approx(proxy_bounds, abs=0.02)
     set_mode(handle, "wireframe")  # both layers follow the mode
     actors = (*handle.part_actors, *handle.proxy_actors)
-    assert all(a.prop.GetRepresentation() == 1 for a in actors)  # VTK_WIREFRAME
+    assert all(a.GetProperty().GetRepresentation() == 1 for a in actors)  # VTK_WIREFRAME
     with pytest.raises(ValueError, match="unknown detail"):
         set_detail(handle, "medium")  # type: ignore[arg-type]
 
@@ -219,7 +219,8 @@ def test_a_proxy_added_later_joins_the_scene_hidden_and_in_its_mode(make_plotter
     add_proxy(handle, later)
     assert handle.has_proxy and handle.detail == "full"
     assert not any(a.GetVisibility() for a in handle.proxy_actors)  # shown at rest: full mesh
-    assert all(a.prop.GetRepresentation() == 1 for a in handle.proxy_actors)  # VTK_WIREFRAME
+    wireframe = 1  # VTK_WIREFRAME
+    assert all(a.GetProperty().GetRepresentation() == wireframe for a in handle.proxy_actors)
     assert handle.part_actors[0].GetMapper() is full_mapper  # the full mesh is not re-added
     set_detail(handle, "proxy")
     assert all(a.GetVisibility() for a in handle.proxy_actors)
