@@ -98,12 +98,17 @@ class AvatarPart:
     ``texture`` is an (H, W, 3|4) uint8 array whose first row is the top of the image, as
     Pillow decodes it and as ``pyvista.Texture`` expects it. Parts that share an image share
     the same array object.
+
+    ``double_sided`` is False only for a glTF material that says so (glTF's default): its back
+    faces are not to be drawn (the glTF specification's back-face culling). Every other format
+    says nothing about sides, and its parts are drawn from both.
     """
 
     name: str
     mesh: pv.PolyData
     texture: np.ndarray | None = None
     base_color: tuple[float, float, float, float] = DEFAULT_BASE_COLOR
+    double_sided: bool = True
 
     @property
     def has_uvs(self) -> bool:
@@ -472,6 +477,7 @@ class _RawPart:
     texture: np.ndarray | None = None
     texture_file: str | None = None  # set when textures were checked but not decoded
     base_color: tuple[float, float, float, float] = DEFAULT_BASE_COLOR
+    double_sided: bool = True
 
 
 _METRES_PER_UNIT: dict[str, float] = {"m": 1.0, "cm": 0.01, "mm": 0.001}
@@ -611,7 +617,7 @@ def _assemble_avatar(
         # pyvista makes the first array it is given the active scalars; normals are not
         # colours, and a renderer should not paint with them by default.
         mesh.GetPointData().SetActiveScalars(None)
-        parts.append(AvatarPart(raw.name, mesh, raw.texture, raw.base_color))
+        parts.append(AvatarPart(raw.name, mesh, raw.texture, raw.base_color, raw.double_sided))
 
     bounds = union_bounds(p.mesh.bounds for p in parts)
     if up_axis is None:
@@ -2149,18 +2155,21 @@ def _read_gltf_directly(
                 instances.append((primitive, world))
         stack.extend((child, world) for child in node.get("children", []))
 
-    def material_of(primitive: dict[str, Any]) -> tuple[tuple[float, ...], int]:
+    def material_of(primitive: dict[str, Any]) -> tuple[tuple[float, ...], int, bool]:
+        """Base colour factor, base colour texture (-1: none), double-sided."""
         index = primitive.get("material")
         if index is None:
-            return (1.0, 1.0, 1.0, 1.0), -1
-        pbr = materials[index].get("pbrMetallicRoughness", {})
+            return (1.0, 1.0, 1.0, 1.0), -1, False  # glTF's default material is one-sided
+        material = materials[index]
+        double_sided = material.get("doubleSided", False) is True
+        pbr = material.get("pbrMetallicRoughness", {})
         factor = tuple(float(x) for x in pbr.get("baseColorFactor", (1.0, 1.0, 1.0, 1.0)))
         texture = pbr.get("baseColorTexture")
         if texture is None:
-            return factor, -1
+            return factor, -1, double_sided
         if texture.get("texCoord", 0) != 0 or texture.get("extensions"):
             raise _NeedsVtkReader
-        return factor, int(texture["index"])
+        return factor, int(texture["index"]), double_sided
 
     try:
         looks = [material_of(primitive) for primitive, _ in instances]
@@ -2169,7 +2178,7 @@ def _read_gltf_directly(
     wanted = sorted(
         {
             texture
-            for (_, texture), (primitive, _) in zip(looks, instances, strict=True)
+            for (_, texture, _), (primitive, _) in zip(looks, instances, strict=True)
             if texture >= 0 and "TEXCOORD_0" in primitive["attributes"]
         }
     )
@@ -2182,13 +2191,14 @@ def _read_gltf_directly(
             for index in wanted
         }
         parts: list[_RawPart] = []
-        for number, ((primitive, world), (factor, texture_index)) in enumerate(
+        for number, ((primitive, world), (factor, texture_index, double_sided)) in enumerate(
             zip(instances, looks, strict=True)
         ):
             part = _gltf_primitive_part(document, primitive, world, binary_chunk, path, root)
             if part is None:
                 return None
             part.name = f"primitive {number}"
+            part.double_sided = double_sided
             if len(factor) >= 4:
                 part.base_color = (factor[0], factor[1], factor[2], factor[3])
             if texture_index in pending and part.uvs is not None:
@@ -2312,6 +2322,10 @@ def _gltf_primitive_part(  # noqa: PLR0917 - like _gltf_texture_image
     points = np.asarray(positions, dtype=np.float32)
     if not np.array_equal(world, np.eye(4)):
         points = (positions @ linear.T + world[:3, 3]).astype(np.float32)
+    if np.linalg.det(linear) < 0:
+        # A mirroring node turns the triangles' winding, and so which side is the front
+        # (glTF 2.0, 3.7.4): turn it back, so one-sided parts keep their outside.
+        faces = faces[:, ::-1]
     if normals is not None:
         normals = np.asarray(normals, dtype=np.float32)
         if not np.array_equal(linear, np.eye(3)):

@@ -35,7 +35,7 @@ import numpy as np
 if TYPE_CHECKING:
     from reviewer.assets.meshes import Avatar
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 """Bumped whenever the layout, or what the loaders put in an avatar, changes: files of other
 versions are made again."""
 SUFFIX = ".twinavatar"
@@ -106,6 +106,7 @@ def describe(
                 "normals": mesh["normals"],
                 "tcoords": mesh["tcoords"],
                 "texture": None if part.texture is None else texture_index[id(part.texture)],
+                "double_sided": part.double_sided,
             }
         )
     description = {
@@ -190,7 +191,15 @@ def rebuild(
         if entry["tcoords"]:
             mesh.GetPointData().SetActiveTCoords(entry["tcoords"])
         texture = None if entry["texture"] is None else textures[entry["texture"]]
-        parts.append(AvatarPart(entry["name"], mesh, texture, tuple(entry["base_color"])))
+        parts.append(
+            AvatarPart(
+                entry["name"],
+                mesh,
+                texture,
+                tuple(entry["base_color"]),
+                double_sided=bool(entry.get("double_sided", True)),
+            )
+        )
     recorded = description.get("source")
     return Avatar(
         parts=tuple(parts),

@@ -21,6 +21,7 @@ default: :class:`reviewer.render.frame_process.FrameProcess`.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -311,8 +312,6 @@ def grab_frame(window: Any) -> np.ndarray:
 
 def _with_parts(avatar: Avatar, like: Avatar) -> Avatar:
     """*avatar*'s up axis and transform on the parts of *like* (this thread's copies)."""
-    import dataclasses
-
     return dataclasses.replace(avatar, parts=like.parts)
 
 
@@ -324,7 +323,7 @@ def _own_copy(display: DisplayAvatar) -> DisplayAvatar:
     """
     import pyvista as pv
 
-    from reviewer.assets.meshes import Avatar, AvatarPart
+    from reviewer.assets.meshes import Avatar
     from reviewer.render.proxy import DisplayAvatar
 
     avatar = display.avatar
@@ -332,7 +331,7 @@ def _own_copy(display: DisplayAvatar) -> DisplayAvatar:
     for part in avatar.parts:
         mesh = pv.PolyData()
         mesh.ShallowCopy(part.mesh)
-        parts.append(AvatarPart(part.name, mesh, part.texture, part.base_color))
+        parts.append(dataclasses.replace(part, mesh=mesh))
     copied = Avatar(
         parts=tuple(parts),
         up_axis=avatar.up_axis,

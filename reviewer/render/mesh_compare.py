@@ -24,6 +24,7 @@ Qt-free: the display side (:func:`heat_map_avatar`, :func:`overlay_avatar`) buil
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from dataclasses import dataclass
@@ -824,7 +825,7 @@ def overlay_avatar(a: Avatar, comparison: MeshComparison) -> Avatar:
 
     matrix = comparison_matrix(a)
     parts = [
-        AvatarPart(part.name, _mesh_in_frame(part.mesh, matrix), part.texture, part.base_color)
+        dataclasses.replace(part, mesh=_mesh_in_frame(part.mesh, matrix))
         for part in a.parts
     ]
     other = comparison.other

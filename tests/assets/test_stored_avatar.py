@@ -50,6 +50,7 @@ def _same_avatar(a: Avatar, b: Avatar) -> None:
     assert len(a.parts) == len(b.parts)
     for pa, pb in zip(a.parts, b.parts, strict=True):
         assert pa.name == pb.name and pa.base_color == pb.base_color
+        assert pa.double_sided == pb.double_sided
         assert np.array_equal(np.asarray(pa.mesh.points), np.asarray(pb.mesh.points))
         assert np.array_equal(pa.mesh.regular_faces, pb.mesh.regular_faces)
         assert sorted(pa.mesh.point_data.keys()) == sorted(pb.mesh.point_data.keys())
