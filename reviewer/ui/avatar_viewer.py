@@ -123,6 +123,10 @@ MOTION_PIXELS = 260_000
 """While the camera moves, views bigger than this many device pixels are drawn at about this
 many (640×400 for a 1280×800 view) and scaled up: measured on llvmpipe, a 1280×800 frame of a
 textured proxy costs 45-55 ms to draw, the same at 640×400 about 15 ms."""
+COVERED_PIXELS = 16_000
+"""A live scene added under a full-detail frame (hidden by it) is drawn once at about this many
+device pixels (160×100 for a 1280×800 view), without showing it: that uploads the proxy's mesh
+and textures before the camera moves, at next to no cost to draw (see :meth:`_draw_hidden`)."""
 # Mouse events carry positions in device pixels of the full view; while the view is drawn
 # smaller they are scaled before VTK's interactor style reads them.
 _MOUSE_EVENTS = (
@@ -539,9 +543,11 @@ class AvatarViewer(QWidget):
         if self._handle is None or self._closed:
             return None
         scale = self._interactor.devicePixelRatioF()
-        scale_x, scale_y = self._render_scale()  # 1, 1 unless the camera is moving
-        x = round(point.x() * scale * scale_x)
-        y = round((self._interactor.height() - point.y() - 1) * scale * scale_y)
+        # 1, 1 unless the camera is moving or the live view is hidden (then drawn smaller):
+        # the picker casts a ray, so fractions of the smaller window's pixels keep it exact.
+        scale_x, scale_y = self._render_scale()
+        x = point.x() * scale * scale_x
+        y = (self._interactor.height() - point.y() - 1) * scale * scale_y
         picker = vtkCellPicker()
         picker.SetTolerance(0.0005)
         if not picker.Pick(x, y, 0, self._interactor.renderer):
@@ -638,6 +644,12 @@ class AvatarViewer(QWidget):
             self._show_live_scene(display, asset_key, mode, lighting, view)
             apply_camera_state(self._interactor, early[1])
             if self._full_frames is not None and self._full_frames.failure is None:
+                if self._overlay.isVisible():
+                    # Hidden under the frame: drawn small and not shown, a moment later
+                    # (input is handled between the two pieces of work).
+                    self._set_motion_resolution(True, covered=True)
+                    QTimer.singleShot(_LIVE_AFTER_FRAME_MS, self._draw_hidden)
+                    return
                 self._set_motion_resolution(True)  # see _come_to_rest
             self._request_paint()
             return
@@ -974,8 +986,9 @@ class AvatarViewer(QWidget):
             max(1, round(self._interactor.height() * scale)),
         )
 
-    def _set_motion_resolution(self, moving: bool) -> None:
-        """Draw at reduced resolution while the camera moves, at full resolution at rest.
+    def _set_motion_resolution(self, moving: bool, *, covered: bool = False) -> None:
+        """Draw at reduced resolution while the camera moves, at full resolution at rest, and
+        (*covered*) at a token resolution while a full-detail frame hides the live view.
 
         The render window gets the smaller size; pyvistaqt's paint scales VTK's frame up to the
         widget (a linear blit), and :meth:`_scale_mouse_positions` keeps the mouse in step.
@@ -984,8 +997,9 @@ class AvatarViewer(QWidget):
             return
         width, height = self._device_size()
         factor = 1.0
-        if moving and width * height > MOTION_PIXELS:
-            factor = (MOTION_PIXELS / (width * height)) ** 0.5
+        pixels = COVERED_PIXELS if covered else MOTION_PIXELS
+        if (moving or covered) and width * height > pixels:
+            factor = (pixels / (width * height)) ** 0.5
         size = (max(1, round(width * factor)), max(1, round(height * factor)))
         window = self._interactor.render_window
         if tuple(window.GetSize()) == size:
@@ -994,7 +1008,34 @@ class AvatarViewer(QWidget):
         # Text (the height label) is sized in points: fewer dots per inch keep it as large on
         # screen once the frame is scaled up.
         window.SetDPI(max(1, round(72 * self._interactor.devicePixelRatioF() * factor)))
-        self._request_paint()
+        if not covered:
+            self._request_paint()
+
+    def _draw_hidden(self) -> None:
+        """Draw the live scene once without showing it, while a full-detail frame covers it.
+
+        That uploads the proxy's mesh and textures, so the first move does not wait for them,
+        and skips Qt's repaint of the window, which on software OpenGL costs tens of
+        milliseconds whatever VTK draws. Falls back to an ordinary paint where that is not
+        possible (the widget not realised yet, or pyvistaqt without its paint flag).
+        """
+        widget = self._interactor
+        if self._closed or self._handle is None or not self._overlay.isVisible():
+            return  # gone, or the camera moved meanwhile: an ordinary paint follows
+        window = widget.render_window
+        if not (
+            hasattr(widget, "_in_paint") and widget.isValid() and window.GetReadyForRendering()
+        ):
+            self._request_paint()
+            return
+        widget.makeCurrent()
+        # pyvistaqt schedules a Qt paint after every VTK render outside its own paint.
+        widget._in_paint = True
+        try:
+            window.Render()
+        finally:
+            widget._in_paint = False
+            widget.doneCurrent()
 
     def _render_scale(self) -> tuple[float, float]:
         """Render-window pixels per device pixel of the view (1, 1 at rest)."""

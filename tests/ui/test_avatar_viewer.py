@@ -572,6 +572,13 @@ def test_big_texture_moves_halved_and_rests_at_full_detail(make_viewer, qtbot) -
     assert viewer.showing_full_detail and not viewer.showing_proxy
     assert handle.detail == "proxy"
     assert not any(a.GetVisibility() for a in handle.part_actors)
+    # Picked at rest (the hidden live view is drawn small) as exactly as anywhere: the front
+    # of the ball, which stands on the floor, its centre 0.4 m up.
+    assert viewer.plotter.render_window.GetSize()[0] < viewer.plotter.width() / 2
+    hit = viewer.pick(QPoint(viewer.plotter.width() // 2, viewer.plotter.height() // 2))
+    assert hit is not None
+    assert np.linalg.norm(np.subtract(hit, (0.0, 0.4, 0.0))) == pytest.approx(0.4, abs=0.01)
+    assert abs(hit[0]) < 0.01 and hit[2] > 0.3
     at_rest = _overlay_image(viewer)
     screenshot = viewer.grab_image()
     assert screenshot.shape == at_rest.shape
