@@ -14,7 +14,7 @@ avatar (the app is running, warm).
 Measures, per open, the time from the request to the first full-detail textured frame on
 screen (``full_frame_shown``: drawn live, or laid over the view from the render process), and
 the longest stall of the GUI thread meanwhile (a 5 ms timer that should tick on time); then
-orbits with the mouse, with the proxy as the app does and with the full mesh drawn live.
+orbits with the mouse, with the proxy as the app does and with the full avatar drawn live.
 Prints one JSON line; ``peak_mb`` is the GUI process's (not the render process's).
 """
 
@@ -218,7 +218,7 @@ def main(argv: list[str] | None = None) -> None:
     settle(0.2)
 
     if args.orbit_frames and args.full_orbit_frames:
-        full = make_viewer(proxy_above=10**12)
+        full = make_viewer(proxy_above=10**12, proxy_texture_size=1 << 20)
         avatar = open_file()
         shown.clear()
         full.full_frame_shown.connect(lambda: shown.append(time.perf_counter()))
