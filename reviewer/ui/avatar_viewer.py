@@ -1029,12 +1029,16 @@ class AvatarViewer(QWidget):
             self._request_paint()
             return
         widget.makeCurrent()
+        state = window.GetState()
+        state.Reset()  # as pyvistaqt's paint does: Qt touched GL since VTK's last render
+        state.Push()
         # pyvistaqt schedules a Qt paint after every VTK render outside its own paint.
         widget._in_paint = True
         try:
             window.Render()
         finally:
             widget._in_paint = False
+            state.Pop()
             widget.doneCurrent()
 
     def _render_scale(self) -> tuple[float, float]:

@@ -525,12 +525,21 @@ def _checkered_ball() -> Avatar:
     return Avatar.from_polydata(ball, texture=checker)
 
 
-def _fine_detail(image: np.ndarray) -> float:
-    """How much neighbouring pixels differ in the middle of the view (on the ball): the
-    checker's edges there, or next to nothing once its texture is halved to a flat colour."""
+def _middle(image: np.ndarray) -> np.ndarray:
+    """The middle of the view: on the ball."""
     height, width = image.shape[:2]
-    middle = image[2 * height // 5 : 3 * height // 5, 2 * width // 5 : 3 * width // 5].astype(int)
-    return float(np.abs(np.diff(middle, axis=1)).mean())
+    return image[2 * height // 5 : 3 * height // 5, 2 * width // 5 : 3 * width // 5].astype(int)
+
+
+def _fine_detail(image: np.ndarray) -> float:
+    """How much neighbouring pixels differ on the ball: the checker's edges, or next to
+    nothing once its texture is halved to a flat colour."""
+    return float(np.abs(np.diff(_middle(image), axis=1)).mean())
+
+
+def _ball_is_drawn(image: np.ndarray) -> bool:
+    """The ball (light grey on average, either way) and not the dark background."""
+    return float(_middle(image).mean()) > 70
 
 
 def _overlay_image(viewer: AvatarViewer) -> np.ndarray:
@@ -590,7 +599,8 @@ def test_big_texture_moves_halved_and_rests_at_full_detail(make_viewer, qtbot) -
     # The checker at rest and in the screenshot; a flat colour (shading only) in motion.
     assert _fine_detail(at_rest) > 6
     assert _fine_detail(screenshot) > 6
-    assert _fine_detail(live) < 1
+    assert _fine_detail(live) < 1 and _ball_is_drawn(live)
+    assert _ball_is_drawn(at_rest) and _ball_is_drawn(screenshot)
     assert viewer.pick(centre) is not None  # the stand-in is picked like the figure
     with qtbot.waitSignal(viewer.full_frame_shown, timeout=20_000):
         QTest.mouseRelease(viewer.plotter, Qt.MouseButton.LeftButton, pos=centre)
@@ -634,7 +644,8 @@ def test_big_texture_without_the_render_process_is_drawn_on_screen(  # type: ign
     centre = QPoint(viewer.plotter.width() // 2, viewer.plotter.height() // 2)
     QTest.mousePress(viewer.plotter, Qt.MouseButton.LeftButton, pos=centre)
     assert viewer.showing_proxy
-    assert _fine_detail(_grab_live(viewer)) < 1
+    live = _grab_live(viewer)
+    assert _fine_detail(live) < 1 and _ball_is_drawn(live)
     with qtbot.waitSignal(viewer.full_frame_shown, timeout=20_000):
         QTest.mouseRelease(viewer.plotter, Qt.MouseButton.LeftButton, pos=centre)
     assert handle.detail == "full" and viewer.showing_full_detail
