@@ -44,9 +44,9 @@ PROXY_TEXTURE_SIZE = 1024
 a few hundred pixels tall shows no more, and the GUI thread uploads 3 MB instead of 48 MB.
 
 An avatar with a texture of more than this squared pixels gets a proxy even when its mesh is
-small. Measured on llvmpipe (100 k triangles): the first frame costs about 10 ms more for a
-1024² texture than for none, 40 ms more for 2048² and 170 ms more for 4096² (upload and
-mipmaps), on top of the 60-100 ms a 1280×800 frame takes at rest."""
+small. Measured on llvmpipe (100 k triangles): the first frame with a new texture costs about
+10 ms more than the next one for 1024², 40 ms more for 2048² and 170 ms more for 4096² (upload
+and mipmaps), on top of the 60-100 ms a 1280×800 frame takes at rest."""
 _SMALL_PART = 2_000  # parts this small are kept whole in a proxy
 
 
