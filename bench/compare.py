@@ -142,10 +142,16 @@ class _OrbitBench:
         grid.setSpacing(3)
         link = CameraLink(window)
         columns = 2 if count == 4 else count
-        display = prepare_for_display(avatar, proxy_above=NO_PROXY)  # type: ignore[arg-type]
+        display = prepare_for_display(
+            avatar,  # type: ignore[arg-type]
+            proxy_above=NO_PROXY,
+            texture_size=NO_PROXY,
+        )
         viewers = []
         for index in range(count):
-            viewer = AvatarViewer(window, proxy_above=NO_PROXY, warm_up=False)
+            viewer = AvatarViewer(
+                window, proxy_above=NO_PROXY, proxy_texture_size=NO_PROXY, warm_up=False
+            )
             hide_viewer_bar(viewer)
             grid.addWidget(viewer, index // columns, index % columns)
             viewers.append(viewer)

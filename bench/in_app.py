@@ -5,15 +5,16 @@
 Opens FILE the way the review workspace opens an imported avatar (its stored copy, made
 here first as an import makes it, mapped by ``load_through_store`` on a worker thread of the
 Qt pool; with ``--from-file`` parsed from FILE itself by ``load_avatar``, as before import
-stored avatars), then ``AvatarViewer.show_avatar``: a big avatar's full-detail frame is drawn by the
-viewer's render process while a worker builds its proxy, which is all the GUI process draws;
+stored avatars), then ``AvatarViewer.show_avatar``: the full-detail frame of a big avatar, or
+of one with a texture above 1024² pixels, is drawn by the viewer's render process while a
+worker builds its proxy, which is all the GUI process draws;
 with REVIEWER_FULL_FRAME_PROCESS=0 the full mesh is drawn on screen first and the proxy built
 afterwards) in a viewer whose 3D view is 1280×800, after the viewer has shown one small
 avatar (the app is running, warm).
 Measures, per open, the time from the request to the first full-detail textured frame on
 screen (``full_frame_shown``: drawn live, or laid over the view from the render process), and
 the longest stall of the GUI thread meanwhile (a 5 ms timer that should tick on time); then
-orbits with the mouse, with the proxy as the app does and with the full mesh drawn live.
+orbits with the mouse, with the proxy as the app does and with the full avatar drawn live.
 Prints one JSON line; ``peak_mb`` is the GUI process's (not the render process's).
 """
 
@@ -53,7 +54,7 @@ def main(argv: list[str] | None = None) -> None:
     from bench.qt_mouse import send_mouse
     from reviewer.assets.meshes import Avatar, load_avatar
     from reviewer.assets.stored_avatar import load_through_store, write_stored
-    from reviewer.render.proxy import PROXY_ABOVE_TRIANGLES
+    from reviewer.render.proxy import needs_proxy
     from reviewer.ui.application import create_application
     from reviewer.ui.avatar_viewer import AvatarViewer
     from reviewer.ui.workers import LatestOnlyRunner
@@ -158,9 +159,10 @@ def main(argv: list[str] | None = None) -> None:
                 "max_gui_stall_s": max(gaps, default=0.0),
             }
         )
-        # A big avatar's proxy is built after its first full frame: wait for it.
+        # Without the render process a big avatar's proxy is built after its first full frame:
+        # wait for it.
         avatar = viewer.avatar
-        if avatar is not None and avatar.triangles > PROXY_ABOVE_TRIANGLES:
+        if avatar is not None and needs_proxy(avatar):
             end = time.perf_counter() + 60
             while viewer.display.proxy is None and time.perf_counter() < end:  # type: ignore[union-attr]
                 app.processEvents()
@@ -216,7 +218,7 @@ def main(argv: list[str] | None = None) -> None:
     settle(0.2)
 
     if args.orbit_frames and args.full_orbit_frames:
-        full = make_viewer(proxy_above=10**12)
+        full = make_viewer(proxy_above=10**12, proxy_texture_size=1 << 20)
         avatar = open_file()
         shown.clear()
         full.full_frame_shown.connect(lambda: shown.append(time.perf_counter()))

@@ -1,11 +1,18 @@
-"""A light stand-in for a big avatar, drawn while the camera moves.
+"""A light stand-in for a heavy avatar, drawn while the camera moves.
 
 Software OpenGL draws about 10-15 million triangles a second on these machines, so a scan of
-four million triangles turns at 2-3 frames a second. While the camera moves the viewer shows
-a *proxy* instead: the same figure binned down to :data:`PROXY_TRIANGLES` triangles (with its
-normals and texture coordinates, so it looks the same in motion) and its texture halved until
-it is at most :data:`PROXY_TEXTURE_SIZE` pixels wide. At rest the full mesh is shown (see
-:mod:`reviewer.render.full_frame`).
+four million triangles turns at 2-3 frames a second; and it uploads about 10 ms of texture per
+megapixel, so the first frame of a 4096² texture holds the GUI thread 0.2-0.3 s whatever the
+mesh. While the camera moves the viewer shows a *proxy* instead:
+
+- an avatar of more than :data:`PROXY_ABOVE_TRIANGLES` triangles is binned down to
+  :data:`PROXY_TRIANGLES` triangles (with its normals and texture coordinates, so it looks the
+  same in motion), its textures halved until neither side is larger than
+  :data:`PROXY_TEXTURE_SIZE`;
+- a smaller avatar with a texture of more than :data:`PROXY_TEXTURE_SIZE`² pixels keeps its
+  meshes (the very same objects) and gets only its textures halved that way.
+
+At rest the full avatar is shown (see :mod:`reviewer.render.full_frame`).
 
 :func:`prepare_for_display` is meant for a worker thread: it does all the work that would
 otherwise stall the GUI (binning takes 0.15 s at 4 M triangles with ``vtkBinnedDecimation``,
@@ -34,16 +41,23 @@ reduced resolution) a 28 k proxy turns at about 30 frames a second at 1280×800 
 a 71 k one at about 20: below ~100 k triangles the cost per triangle still shows."""
 PROXY_TEXTURE_SIZE = 1024
 """A proxy's textures are halved until neither side is larger than this: in motion a figure
-a few hundred pixels tall shows no more, and the GUI thread uploads 3 MB instead of 48 MB."""
+a few hundred pixels tall shows no more, and the GUI thread uploads 3 MB instead of 48 MB.
+
+An avatar with a texture of more than this squared pixels gets a proxy even when its mesh is
+small. Measured on llvmpipe (100 k triangles): the first frame with a new texture costs about
+10 ms more than the next one for 1024², 40 ms more for 2048² and 170 ms more for 4096² (upload
+and mipmaps), on top of the 60-100 ms a 1280×800 frame takes at rest."""
 _SMALL_PART = 2_000  # parts this small are kept whole in a proxy
 
 
 @dataclass(frozen=True, eq=False)
 class DisplayAvatar:
-    """An avatar ready to be shown: the avatar itself and, for a big one, its proxy.
+    """An avatar ready to be shown: the avatar itself and, for a heavy one, its proxy.
 
     ``proxy`` holds one part per part of ``avatar``, in the same order, or is None when the
-    avatar is small enough to be drawn whole while the camera moves. ``texture_data`` maps
+    avatar is light enough to be drawn whole while the camera moves (see
+    :func:`needs_proxy`). A proxy of an avatar whose mesh is small but whose textures are big
+    shares the avatar's meshes and has halved textures only. ``texture_data`` maps
     ``id()`` of each texture array (the avatar's and the proxy's) to the VTK image data made
     from it (see :func:`reviewer.render.scene.texture_data`), so the GUI thread does not copy
     64 MB of pixels.
@@ -59,13 +73,36 @@ class DisplayAvatar:
         return 0 if self.proxy is None else sum(p.mesh.n_cells for p in self.proxy)
 
 
+def needs_proxy(
+    avatar: Avatar,
+    *,
+    proxy_above: int = PROXY_ABOVE_TRIANGLES,
+    texture_size: int = PROXY_TEXTURE_SIZE,
+) -> bool:
+    """True when *avatar* is too heavy to draw whole on the GUI thread: more than
+    *proxy_above* triangles, or a texture of more than *texture_size*² pixels."""
+    return avatar.triangles > proxy_above or has_big_texture(avatar, texture_size)
+
+
+def has_big_texture(avatar: Avatar, texture_size: int = PROXY_TEXTURE_SIZE) -> bool:
+    """True when a texture *avatar* draws has more than *texture_size*² pixels."""
+    return any(
+        part.texture is not None
+        and part.texture.shape[0] * part.texture.shape[1] > texture_size * texture_size
+        for part in avatar.parts
+    )
+
+
 def prepare_for_display(
     avatar: Avatar,
     *,
     proxy_above: int = PROXY_ABOVE_TRIANGLES,
     proxy_triangles: int = PROXY_TRIANGLES,
+    texture_size: int = PROXY_TEXTURE_SIZE,
 ) -> DisplayAvatar:
-    """Build what showing *avatar* needs beyond the avatar itself (its proxy, if it is big).
+    """Build what showing *avatar* needs beyond the avatar itself: its proxy, if it has more
+    than *proxy_above* triangles (binned to about *proxy_triangles*) or a texture of more
+    than *texture_size*² pixels (same meshes), with textures halved to *texture_size*.
 
     Call it on a worker thread, right after loading.
     """
@@ -73,9 +110,14 @@ def prepare_for_display(
 
     proxy = None
     seconds = 0.0
-    if avatar.triangles > proxy_above:
+    if needs_proxy(avatar, proxy_above=proxy_above, texture_size=texture_size):
         started = time.perf_counter()
-        proxy = build_proxy(avatar, proxy_triangles)
+        proxy = build_proxy(
+            avatar,
+            proxy_triangles,
+            decimate=avatar.triangles > proxy_above,
+            texture_size=texture_size,
+        )
         seconds = time.perf_counter() - started
     prepared: dict[int, Any] = {}
     for part in (*avatar.parts, *(proxy or ())):
@@ -84,16 +126,25 @@ def prepare_for_display(
     return DisplayAvatar(avatar, proxy, seconds, prepared)
 
 
-def with_proxy(display: DisplayAvatar, *, proxy_triangles: int = PROXY_TRIANGLES) -> DisplayAvatar:
+def with_proxy(
+    display: DisplayAvatar,
+    *,
+    proxy_triangles: int = PROXY_TRIANGLES,
+    decimate: bool = True,
+    texture_size: int = PROXY_TEXTURE_SIZE,
+) -> DisplayAvatar:
     """*display* with a proxy of its avatar (and the proxy's textures prepared for VTK).
 
-    For a viewer that shows a big avatar at full detail first and builds its proxy afterwards,
-    on a worker thread: the proxy is only needed once the camera moves.
+    For a viewer that shows a heavy avatar at full detail first and builds its proxy
+    afterwards, on a worker thread: the proxy is only needed once the camera moves. Without
+    *decimate* the proxy keeps the avatar's meshes and only has its textures halved.
     """
     from reviewer.render.scene import texture_data
 
     started = time.perf_counter()
-    proxy = build_proxy(display.avatar, proxy_triangles)
+    proxy = build_proxy(
+        display.avatar, proxy_triangles, decimate=decimate, texture_size=texture_size
+    )
     seconds = time.perf_counter() - started
     prepared = dict(display.texture_data)
     for part in proxy:
@@ -102,11 +153,20 @@ def with_proxy(display: DisplayAvatar, *, proxy_triangles: int = PROXY_TRIANGLES
     return DisplayAvatar(display.avatar, proxy, seconds, prepared)
 
 
-def build_proxy(avatar: Avatar, triangles: int = PROXY_TRIANGLES) -> tuple[AvatarPart, ...]:
-    """One binned-down part per part of *avatar*, about *triangles* triangles in all.
+def build_proxy(
+    avatar: Avatar,
+    triangles: int = PROXY_TRIANGLES,
+    *,
+    decimate: bool = True,
+    texture_size: int = PROXY_TEXTURE_SIZE,
+) -> tuple[AvatarPart, ...]:
+    """One binned-down part per part of *avatar*, about *triangles* triangles in all, with its
+    texture halved to at most *texture_size* pixels a side.
 
     Every part is binned on the same grid of cubic bins, so neighbouring parts (a sleeve and
-    an arm) keep meeting where they met. A part already smaller than its share is kept.
+    an arm) keep meeting where they met. A part already smaller than its share is kept, and
+    without *decimate* every part is (the proxy then differs from the avatar in its textures
+    only).
     """
     from reviewer.assets.meshes import AvatarPart
 
@@ -120,7 +180,7 @@ def build_proxy(avatar: Avatar, triangles: int = PROXY_TRIANGLES) -> tuple[Avata
     parts: list[AvatarPart] = []
     for part in avatar.parts:
         share = triangles * part.mesh.n_cells / total
-        if part.mesh.n_cells <= max(share * 1.5, _SMALL_PART):
+        if not decimate or part.mesh.n_cells <= max(share * 1.5, _SMALL_PART):
             mesh = part.mesh
         else:
             mesh = _binned(part.mesh, largest / divisions, avatar.bounds)
@@ -131,7 +191,7 @@ def build_proxy(avatar: Avatar, triangles: int = PROXY_TRIANGLES) -> tuple[Avata
         if texture is not None:
             key = id(texture)
             if key not in images:
-                images[key] = halved_to(texture, PROXY_TEXTURE_SIZE)
+                images[key] = halved_to(texture, texture_size)
             texture = images[key]
         parts.append(AvatarPart(part.name, mesh, texture, part.base_color))
     return tuple(parts)
@@ -187,6 +247,8 @@ __all__ = [
     "DisplayAvatar",
     "build_proxy",
     "halved_to",
+    "has_big_texture",
+    "needs_proxy",
     "prepare_for_display",
     "with_proxy",
 ]

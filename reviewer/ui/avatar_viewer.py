@@ -16,16 +16,18 @@ How it stays fast on software OpenGL (see /work/shared/perf-notes.md):
   full resolution again. On software OpenGL most of a frame's cost is per pixel (shading,
   texturing), so a quarter of the pixels makes orbiting 2-3 times smoother. Mouse positions are
   scaled to the smaller window, so rotating, panning and zooming feel the same.
-- An avatar with a proxy (:mod:`reviewer.render.proxy`) is drawn on screen as its proxy only.
-  When the camera comes to rest, a render process
-  (:class:`reviewer.render.frame_process.FrameProcess`, started with the viewer) draws the
-  full mesh off screen and the finished frame is laid over the view until the camera moves
-  again. The GUI process never uploads or draws the full mesh. A big avatar given without a
-  proxy goes to the render process at once (its first full frame is drawn there while a
-  worker thread builds the proxy); the view shows it when the first of the two is ready.
+- An avatar with a proxy (:mod:`reviewer.render.proxy`: one of more than half a million
+  triangles, or one whose texture has more than 1024² pixels, whose proxy keeps its mesh and
+  halves only the texture) is drawn on screen as its proxy only. When the camera comes to
+  rest, a render process (:class:`reviewer.render.frame_process.FrameProcess`, started with
+  the viewer) draws the full avatar off screen and the finished frame is laid over the view
+  until the camera moves again. The GUI process never uploads or draws the full mesh or the
+  full-size texture. A heavy avatar given without a proxy goes to the render process at once
+  (its first full frame is drawn there while a worker thread builds the proxy); the view
+  shows it when the first of the two is ready.
 - Without the render process (REVIEWER_FULL_FRAME_PROCESS=0, or it failed to start or died)
-  the full mesh is drawn on screen at rest instead; then a big avatar given without a proxy
-  is shown at full detail as soon as its textures are ready and its proxy is built on a
+  the full avatar is drawn on screen at rest instead; then a heavy avatar given without a
+  proxy is shown at full detail as soon as its textures are ready and its proxy is built on a
   worker thread after that first frame, since it is only needed once the camera moves.
 """
 
@@ -68,8 +70,12 @@ from reviewer.render.full_frame import (
     camera_state,
 )
 from reviewer.render.proxy import (
+    PROXY_ABOVE_TRIANGLES,
+    PROXY_TEXTURE_SIZE,
     PROXY_TRIANGLES,
     DisplayAvatar,
+    has_big_texture,
+    needs_proxy,
     prepare_for_display,
     with_proxy,
 )
@@ -117,6 +123,10 @@ MOTION_PIXELS = 260_000
 """While the camera moves, views bigger than this many device pixels are drawn at about this
 many (640×400 for a 1280×800 view) and scaled up: measured on llvmpipe, a 1280×800 frame of a
 textured proxy costs 45-55 ms to draw, the same at 640×400 about 15 ms."""
+COVERED_PIXELS = 16_000
+"""A live scene added under a full-detail frame (hidden by it) is drawn once at about this many
+device pixels (160×100 for a 1280×800 view), without showing it: that uploads the proxy's mesh
+and textures before the camera moves, at next to no cost to draw (see :meth:`_draw_hidden`)."""
 # Mouse events carry positions in device pixels of the full view; while the view is drawn
 # smaller they are scaled before VTK's interactor style reads them.
 _MOUSE_EVENTS = (
@@ -166,8 +176,10 @@ class AvatarViewer(QWidget):
     window and the full-frame renderer (its process).
 
     *settings* keeps the up axis chosen per asset (default: the application's ``QSettings``).
-    *proxy_above* and *proxy_triangles* say when and how big a proxy is built for an avatar
-    given without one (see :func:`reviewer.render.proxy.prepare_for_display`). With *warm_up*
+    *proxy_above*, *proxy_triangles* and *proxy_texture_size* say when and how a proxy is built
+    for an avatar given without one: above how many triangles and to about how many, and above
+    which texture size squared (in pixels) and to which size its textures are halved (see
+    :func:`reviewer.render.proxy.prepare_for_display`). With *warm_up*
     the viewer pays VTK's one-time costs (shader compilation; starting the full-frame render
     process, which imports pyvista and sets VTK up in the background) as soon as the event
     loop runs, instead of when the first avatar arrives.
@@ -185,6 +197,7 @@ class AvatarViewer(QWidget):
         settings: QSettings | None = None,
         proxy_above: int | None = None,
         proxy_triangles: int | None = None,
+        proxy_texture_size: int | None = None,
         warm_up: bool = True,
     ) -> None:
         super().__init__(parent)
@@ -194,6 +207,8 @@ class AvatarViewer(QWidget):
             self._proxy_options["proxy_above"] = proxy_above
         if proxy_triangles is not None:
             self._proxy_options["proxy_triangles"] = proxy_triangles
+        if proxy_texture_size is not None:
+            self._proxy_options["texture_size"] = proxy_texture_size
 
         self._interactor = QtInteractor(self, auto_update=False)
         # A file dropped on a bare QtInteractor is read and shown with pyvista.read, skipping
@@ -251,9 +266,9 @@ class AvatarViewer(QWidget):
         # is added under the frame once it is on screen (see _show_display).
         self._deferred_live: tuple[Any, ...] | None = None
         self._overlay_camera: CameraState | None = None  # where the laid-over frame was drawn
-        # A big avatar shown without its proxy: (display, triangles) to build one from once its
-        # first full frame is on screen.
-        self._proxy_wanted: tuple[DisplayAvatar, int] | None = None
+        # A heavy avatar shown without its proxy: (display, with_proxy's options) to build one
+        # from once its first full frame is on screen.
+        self._proxy_wanted: tuple[DisplayAvatar, dict[str, Any]] | None = None
         self.full_frame_shown.connect(self._build_wanted_proxy)
 
         self._rest_timer = QTimer(self)
@@ -335,8 +350,9 @@ class AvatarViewer(QWidget):
         """Show *avatar*, standing, framed from the front (or *view*).
 
         Pass a :class:`~reviewer.render.proxy.DisplayAvatar` made on the loading thread with
-        :func:`~reviewer.render.proxy.prepare_for_display`; a plain big ``Avatar`` is prepared
-        on a worker thread first (meanwhile the view says so). *asset_key*, the asset's
+        :func:`~reviewer.render.proxy.prepare_for_display`; a plain ``Avatar`` that needs a
+        proxy (big mesh or big texture) is prepared on a worker thread first (meanwhile the
+        view says so). *asset_key*, the asset's
         SHA-256, recalls the up axis chosen for it before. *mode* and *lighting* default to
         what the viewer showed last.
         """
@@ -345,12 +361,15 @@ class AvatarViewer(QWidget):
         mode = mode or self.mode
         lighting = lighting or self.lighting
         if not isinstance(avatar, DisplayAvatar):
-            threshold = self._proxy_options.get("proxy_above")
-            big = avatar.triangles > (threshold if threshold is not None else _default_above())
-            if big or _has_big_texture(avatar):
-                self._prepare_then_show(avatar, asset_key, mode, lighting, view, big=big)
+            options = self._proxy_options
+            above = options.get("proxy_above", PROXY_ABOVE_TRIANGLES)
+            size = options.get("texture_size", PROXY_TEXTURE_SIZE)
+            heavy = needs_proxy(avatar, proxy_above=above, texture_size=size)
+            # Even without a proxy, VTK's copy of a big texture is made off the GUI thread.
+            if heavy or has_big_texture(avatar):
+                self._prepare_then_show(avatar, asset_key, mode, lighting, view, heavy=heavy)
                 return
-            avatar = prepare_for_display(avatar, **self._proxy_options)
+            avatar = prepare_for_display(avatar, **options)
         if self._preparing is not None:
             self._preparing.cancel()
         self._early = None
@@ -524,9 +543,11 @@ class AvatarViewer(QWidget):
         if self._handle is None or self._closed:
             return None
         scale = self._interactor.devicePixelRatioF()
-        scale_x, scale_y = self._render_scale()  # 1, 1 unless the camera is moving
-        x = round(point.x() * scale * scale_x)
-        y = round((self._interactor.height() - point.y() - 1) * scale * scale_y)
+        # 1, 1 unless the camera is moving or the live view is hidden (then drawn smaller):
+        # the picker casts a ray, so fractions of the smaller window's pixels keep it exact.
+        scale_x, scale_y = self._render_scale()
+        x = point.x() * scale * scale_x
+        y = (self._interactor.height() - point.y() - 1) * scale * scale_y
         picker = vtkCellPicker()
         picker.SetTolerance(0.0005)
         if not picker.Pick(x, y, 0, self._interactor.renderer):
@@ -623,6 +644,12 @@ class AvatarViewer(QWidget):
             self._show_live_scene(display, asset_key, mode, lighting, view)
             apply_camera_state(self._interactor, early[1])
             if self._full_frames is not None and self._full_frames.failure is None:
+                if self._overlay.isVisible():
+                    # Hidden under the frame: drawn small and not shown, a moment later
+                    # (input is handled between the two pieces of work).
+                    self._set_motion_resolution(True, covered=True)
+                    QTimer.singleShot(_LIVE_AFTER_FRAME_MS, self._draw_hidden)
+                    return
                 self._set_motion_resolution(True)  # see _come_to_rest
             self._request_paint()
             return
@@ -680,11 +707,12 @@ class AvatarViewer(QWidget):
         lighting: LightingPreset,
         view: ViewName,
         *,
-        big: bool,
+        heavy: bool,
     ) -> None:
-        """Build the proxy (and VTK's copy of big textures) on a worker thread. For a big
-        avatar, meanwhile, the full-frame renderer starts drawing it at once: the proxy is
-        only needed once the camera moves, and the full frame is what the person waits for."""
+        """Build the proxy (and VTK's copy of big textures) on a worker thread. For a heavy
+        avatar (one that gets a proxy), meanwhile, the full-frame renderer starts drawing it at
+        once: the proxy is only needed once the camera moves, and the full frame is what the
+        person waits for."""
         from reviewer.ui.workers import LatestOnlyRunner
 
         if self._preparing is None:
@@ -694,7 +722,7 @@ class AvatarViewer(QWidget):
         else:
             self._drop_scene()  # keep the caller's "Loading…" note up
         avatar = self._remembered_up(avatar, asset_key)
-        renderer = self._full_frame_renderer() if big else None
+        renderer = self._full_frame_renderer() if heavy else None
         if renderer is not None:
             self._token += 1
             scene.set_view(self._interactor, view, bounds=avatar.upright_bounds)
@@ -714,14 +742,20 @@ class AvatarViewer(QWidget):
                 )
             )
         options = dict(self._proxy_options)
-        if big and renderer is None:
-            # Drawn on screen: the full mesh as soon as its textures are ready, the proxy after
-            # the first frame (building it beside the first upload would only slow that down).
-            triangles = options.get("proxy_triangles", PROXY_TRIANGLES)
+        if heavy and renderer is None:
+            # Drawn on screen: the full avatar as soon as its textures are ready, the proxy
+            # after the first frame (building it beside the first upload would only slow that
+            # down). A small mesh with a big texture keeps its mesh in the proxy.
+            wanted = {
+                "proxy_triangles": options.get("proxy_triangles", PROXY_TRIANGLES),
+                "decimate": avatar.triangles > options.get("proxy_above", PROXY_ABOVE_TRIANGLES),
+            }
+            if "texture_size" in options:
+                wanted["texture_size"] = options["texture_size"]
             self._preparing.start(
-                lambda: prepare_for_display(avatar, proxy_above=_NO_PROXY),
+                lambda: prepare_for_display(avatar, proxy_above=_NO_PROXY, texture_size=_NO_PROXY),
                 lambda display: self._show_then_build_proxy(
-                    display, asset_key, mode, lighting, view, triangles=triangles
+                    display, asset_key, mode, lighting, view, wanted=wanted
                 ),
                 lambda reason: self.show_message(f"Cannot show the avatar: {reason}"),
             )
@@ -740,18 +774,18 @@ class AvatarViewer(QWidget):
         lighting: LightingPreset,
         view: ViewName,
         *,
-        triangles: int,
+        wanted: dict[str, Any],
     ) -> None:
         self._show_display(display, asset_key, mode, lighting, view)
-        self._proxy_wanted = (display, triangles)
+        self._proxy_wanted = (display, wanted)
 
     def _build_wanted_proxy(self) -> None:
         wanted, self._proxy_wanted = self._proxy_wanted, None
         if wanted is None or self._closed or self._preparing is None:
             return
-        display, triangles = wanted
+        display, options = wanted
         self._preparing.start(
-            lambda: with_proxy(display, proxy_triangles=triangles),
+            lambda: with_proxy(display, **options),
             self._attach_proxy,
             # The runner reports the error; without a proxy the full mesh is drawn in motion.
             lambda _reason: None,
@@ -952,8 +986,9 @@ class AvatarViewer(QWidget):
             max(1, round(self._interactor.height() * scale)),
         )
 
-    def _set_motion_resolution(self, moving: bool) -> None:
-        """Draw at reduced resolution while the camera moves, at full resolution at rest.
+    def _set_motion_resolution(self, moving: bool, *, covered: bool = False) -> None:
+        """Draw at reduced resolution while the camera moves, at full resolution at rest, and
+        (*covered*) at a token resolution while a full-detail frame hides the live view.
 
         The render window gets the smaller size; pyvistaqt's paint scales VTK's frame up to the
         widget (a linear blit), and :meth:`_scale_mouse_positions` keeps the mouse in step.
@@ -962,8 +997,9 @@ class AvatarViewer(QWidget):
             return
         width, height = self._device_size()
         factor = 1.0
-        if moving and width * height > MOTION_PIXELS:
-            factor = (MOTION_PIXELS / (width * height)) ** 0.5
+        pixels = COVERED_PIXELS if covered else MOTION_PIXELS
+        if (moving or covered) and width * height > pixels:
+            factor = (pixels / (width * height)) ** 0.5
         size = (max(1, round(width * factor)), max(1, round(height * factor)))
         window = self._interactor.render_window
         if tuple(window.GetSize()) == size:
@@ -972,7 +1008,38 @@ class AvatarViewer(QWidget):
         # Text (the height label) is sized in points: fewer dots per inch keep it as large on
         # screen once the frame is scaled up.
         window.SetDPI(max(1, round(72 * self._interactor.devicePixelRatioF() * factor)))
-        self._request_paint()
+        if not covered:
+            self._request_paint()
+
+    def _draw_hidden(self) -> None:
+        """Draw the live scene once without showing it, while a full-detail frame covers it.
+
+        That uploads the proxy's mesh and textures, so the first move does not wait for them,
+        and skips Qt's repaint of the window, which on software OpenGL costs tens of
+        milliseconds whatever VTK draws. Falls back to an ordinary paint where that is not
+        possible (the widget not realised yet, or pyvistaqt without its paint flag).
+        """
+        widget = self._interactor
+        if self._closed or self._handle is None or not self._overlay.isVisible():
+            return  # gone, or the camera moved meanwhile: an ordinary paint follows
+        window = widget.render_window
+        if not (
+            hasattr(widget, "_in_paint") and widget.isValid() and window.GetReadyForRendering()
+        ):
+            self._request_paint()
+            return
+        widget.makeCurrent()
+        state = window.GetState()
+        state.Reset()  # as pyvistaqt's paint does: Qt touched GL since VTK's last render
+        state.Push()
+        # pyvistaqt schedules a Qt paint after every VTK render outside its own paint.
+        widget._in_paint = True
+        try:
+            window.Render()
+        finally:
+            widget._in_paint = False
+            state.Pop()
+            widget.doneCurrent()
 
     def _render_scale(self) -> tuple[float, float]:
         """Render-window pixels per device pixel of the view (1, 1 at rest)."""
@@ -1236,21 +1303,7 @@ def _same_view(a: CameraState, b: CameraState) -> bool:
     )
 
 
-def _has_big_texture(avatar: Avatar) -> bool:
-    """True when preparing *avatar*'s textures for VTK would stall the GUI thread."""
-    return any(
-        part.texture is not None and part.texture.shape[0] * part.texture.shape[1] > 1 << 20
-        for part in avatar.parts
-    )
-
-
-def _default_above() -> int:
-    from reviewer.render.proxy import PROXY_ABOVE_TRIANGLES
-
-    return PROXY_ABOVE_TRIANGLES
-
-
-_NO_PROXY = 1 << 62  # a proxy_above no avatar reaches
+_NO_PROXY = 1 << 62  # a proxy_above (and texture_size) no avatar reaches
 
 
 def _qimage_to_array(image: QImage) -> np.ndarray:

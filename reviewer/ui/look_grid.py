@@ -26,9 +26,11 @@ if TYPE_CHECKING:
     from reviewer.ui.camera_link import CameraLink
 
 NO_PROXY = 1 << 40
-"""Compare views draw every look whole. A viewer showing a proxy lays a full-detail frame over
-it at rest, and has no public way yet to be told that a linked camera moved it (its full frame
-would stay on screen, stale); drawing the full mesh keeps every linked view truthful."""
+"""Compare views draw every look whole: passed as both the triangle count and the texture size
+above which a proxy is built, no mesh or texture gets one. A viewer showing a proxy lays a
+full-detail frame over it at rest, and has no public way yet to be told that a linked camera
+moved it (its full frame would stay on screen, stale); drawing the full mesh keeps every
+linked view truthful."""
 
 _HEADER_STYLE = "background: #18191b; border-bottom: 1px solid #26282b;"
 
@@ -37,7 +39,9 @@ def _load_for_display(library: Library, asset: AssetView) -> Any:
     from reviewer.render.proxy import prepare_for_display
     from reviewer.services.avatars import open_avatar
 
-    return prepare_for_display(open_avatar(library, asset), proxy_above=NO_PROXY)
+    return prepare_for_display(
+        open_avatar(library, asset), proxy_above=NO_PROXY, texture_size=NO_PROXY
+    )
 
 
 def hide_viewer_bar(viewer: AvatarViewer) -> None:
@@ -72,7 +76,9 @@ class LookPane(QWidget):
         text.addWidget(self.subtitle)
         # No warm-up: the main window's viewer has paid VTK's one-time costs; four more
         # sample renders would only delay the looks.
-        self.viewer = AvatarViewer(self, proxy_above=NO_PROXY, warm_up=False)
+        self.viewer = AvatarViewer(
+            self, proxy_above=NO_PROXY, proxy_texture_size=NO_PROXY, warm_up=False
+        )
         hide_viewer_bar(self.viewer)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

@@ -80,7 +80,10 @@ def _measure(job: _Job) -> MeshResult:
     else:
         avatar = overlay_avatar(job.a, comparison)
     return MeshResult(
-        comparison, prepare_for_display(avatar, proxy_above=NO_PROXY), job.view, scale_max
+        comparison,
+        prepare_for_display(avatar, proxy_above=NO_PROXY, texture_size=NO_PROXY),
+        job.view,
+        scale_max,
     )
 
 
@@ -209,7 +212,9 @@ class MeshCompareView(QWidget):
         controls.addWidget(self.match_size)
         controls.addStretch(1)
 
-        self.viewer = AvatarViewer(self, proxy_above=NO_PROXY, warm_up=False)
+        self.viewer = AvatarViewer(
+            self, proxy_above=NO_PROXY, proxy_texture_size=NO_PROXY, warm_up=False
+        )
         hide_viewer_bar(self.viewer)
         self.scale_bar = HeatScaleBar(self)
         self.legend = QLabel(self)

@@ -12,7 +12,9 @@ from reviewer.render.proxy import (  # noqa: E402
     PROXY_TEXTURE_SIZE,
     build_proxy,
     halved_to,
+    needs_proxy,
     prepare_for_display,
+    with_proxy,
 )
 
 
@@ -34,6 +36,44 @@ def test_small_avatars_get_no_proxy() -> None:
     assert display.proxy is None and display.proxy_triangles == 0
     # The texture is still made ready for VTK off the GUI thread.
     assert id(display.avatar.parts[0].texture) in display.texture_data
+
+
+def test_a_small_mesh_with_a_big_texture_gets_a_proxy_of_its_texture_only() -> None:
+    avatar = _textured(20, texture_size=256)
+    assert needs_proxy(avatar, texture_size=128)
+    assert not needs_proxy(avatar, texture_size=256)  # not more pixels than 256²
+    display = prepare_for_display(avatar, texture_size=128)
+    assert display.proxy is not None
+    part = display.proxy[0]
+    assert part.mesh is avatar.parts[0].mesh  # the same mesh, not a copy or a thinned one
+    assert display.proxy_triangles == avatar.triangles
+    assert part.texture is not None and part.texture.shape == (128, 128, 3)
+    assert id(part.texture) in display.texture_data
+    assert id(avatar.parts[0].texture) in display.texture_data
+    # The real rule: textures above PROXY_TEXTURE_SIZE² pixels.
+    assert prepare_for_display(avatar).proxy is None
+    # Turned off (as compare views do): no proxy at all.
+    assert prepare_for_display(avatar, texture_size=1 << 40).proxy is None
+
+
+def test_a_texture_proxy_can_follow_the_first_frame() -> None:
+    avatar = _textured(20, texture_size=256)
+    display = prepare_for_display(avatar, texture_size=1 << 40)
+    assert display.proxy is None
+    later = with_proxy(display, decimate=False, texture_size=64)
+    assert later.avatar is avatar and later.proxy is not None
+    assert later.proxy[0].mesh is avatar.parts[0].mesh
+    assert later.proxy[0].texture is not None and later.proxy[0].texture.shape[0] == 64
+
+
+def test_a_big_mesh_with_a_big_texture_is_thinned_and_halved() -> None:
+    avatar = _textured(200, texture_size=256)  # about 80 thousand triangles
+    display = prepare_for_display(
+        avatar, proxy_above=10_000, proxy_triangles=4_000, texture_size=64
+    )
+    assert display.proxy is not None
+    assert display.proxy_triangles <= 6_400
+    assert display.proxy[0].texture is not None and display.proxy[0].texture.shape[0] == 64
 
 
 def test_proxy_is_near_its_budget_and_keeps_the_look() -> None:

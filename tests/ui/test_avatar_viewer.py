@@ -500,6 +500,168 @@ def test_a_dead_render_process_falls_back_to_the_screen(make_viewer, qtbot) -> N
     assert viewer._handle.detail == "full"  # type: ignore[union-attr]
 
 
+# --------------------------------------------------------------------------------------------
+# A small mesh with a big texture: a stand-in with the halved texture moves, the full texture
+# shows at rest. The viewer's texture size is lowered to 64 (the real rule is 1024) so the
+# texture can be small: 256² in 2×2-texel squares, halved to 64² it is one flat colour.
+
+_CHECKER_TEXTURE = 256
+_CHECKER_PROXY_SIZE = 64
+
+
+def _checkered_ball() -> Avatar:
+    ball = pv.Sphere(radius=0.4, theta_resolution=40, phi_resolution=40)
+    points = np.asarray(ball.points)
+    uvs = np.column_stack(
+        [np.arctan2(points[:, 0], points[:, 2]) / (2 * np.pi) + 0.5, points[:, 1] / 0.8 + 0.5]
+    ).astype(np.float32)
+    ball.point_data["TextureCoordinates"] = uvs
+    ball.point_data.active_texture_coordinates_name = "TextureCoordinates"
+    squares = np.indices((_CHECKER_TEXTURE, _CHECKER_TEXTURE)) // 2
+    dark = ((squares[0] + squares[1]) % 2).astype(bool)
+    checker = np.empty((_CHECKER_TEXTURE, _CHECKER_TEXTURE, 3), dtype=np.uint8)
+    checker[dark] = (30, 40, 60)
+    checker[~dark] = (235, 225, 200)
+    return Avatar.from_polydata(ball, texture=checker)
+
+
+def _middle(image: np.ndarray) -> np.ndarray:
+    """The middle of the view: on the ball."""
+    height, width = image.shape[:2]
+    return image[2 * height // 5 : 3 * height // 5, 2 * width // 5 : 3 * width // 5].astype(int)
+
+
+def _fine_detail(image: np.ndarray) -> float:
+    """How much neighbouring pixels differ on the ball: the checker's edges, or next to
+    nothing once its texture is halved to a flat colour."""
+    return float(np.abs(np.diff(_middle(image), axis=1)).mean())
+
+
+def _ball_is_drawn(image: np.ndarray) -> bool:
+    """The ball (light grey on average, either way) and not the dark background."""
+    return float(_middle(image).mean()) > 70
+
+
+def _overlay_image(viewer: AvatarViewer) -> np.ndarray:
+    """The full-detail frame laid over the view, as on screen."""
+    from reviewer.ui.avatar_viewer import _qimage_to_array
+
+    return _qimage_to_array(viewer._overlay.pixmap().toImage())
+
+
+def _assert_texture_proxy(viewer: AvatarViewer, avatar: Avatar) -> None:
+    display = viewer.display
+    assert display is not None and display.proxy is not None
+    # The stand-in is the same mesh (no decimation) with the texture halved.
+    assert [p.mesh for p in display.proxy] == [p.mesh for p in avatar.parts]
+    assert display.proxy_triangles == avatar.triangles
+    texture = display.proxy[0].texture
+    assert texture is not None
+    assert texture.shape == (_CHECKER_PROXY_SIZE, _CHECKER_PROXY_SIZE, 3)
+
+
+@OFF_THREAD_FULL_FRAMES
+def test_big_texture_moves_halved_and_rests_at_full_detail(make_viewer, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QPoint
+    from PySide6.QtTest import QTest
+
+    ball = _checkered_ball()
+    viewer = make_viewer(proxy_texture_size=_CHECKER_PROXY_SIZE)
+    with qtbot.waitSignal(viewer.full_frame_shown, timeout=20_000):
+        viewer.show_avatar(ball)
+        assert viewer.message is not None  # prepared on a worker thread
+    qtbot.waitUntil(
+        lambda: viewer.display is not None and viewer._handle is not None, timeout=20_000
+    )
+    _assert_texture_proxy(viewer, ball)
+    handle = viewer._handle
+    assert handle is not None
+    # At rest the full texture is the render process's frame, laid over the stand-in: the GUI
+    # process never draws the full-size texture.
+    assert viewer.showing_full_detail and not viewer.showing_proxy
+    assert handle.detail == "proxy"
+    assert not any(a.GetVisibility() for a in handle.part_actors)
+    # Picked at rest (the hidden live view is drawn small) as exactly as anywhere: the front
+    # of the ball, which stands on the floor, its centre 0.4 m up.
+    assert viewer.plotter.render_window.GetSize()[0] < viewer.plotter.width() / 2
+    hit = viewer.pick(QPoint(viewer.plotter.width() // 2, viewer.plotter.height() // 2))
+    assert hit is not None
+    assert np.linalg.norm(np.subtract(hit, (0.0, 0.4, 0.0))) == pytest.approx(0.4, abs=0.01)
+    assert abs(hit[0]) < 0.01 and hit[2] > 0.3
+    at_rest = _overlay_image(viewer)
+    screenshot = viewer.grab_image()
+    assert screenshot.shape == at_rest.shape
+
+    centre = QPoint(viewer.plotter.width() // 2, viewer.plotter.height() // 2)
+    QTest.mousePress(viewer.plotter, Qt.MouseButton.LeftButton, pos=centre)
+    assert viewer.showing_proxy and not viewer.showing_full_detail
+    live = _grab_live(viewer)
+    # The checker at rest and in the screenshot; a flat colour (shading only) in motion.
+    assert _fine_detail(at_rest) > 6
+    assert _fine_detail(screenshot) > 6
+    assert _fine_detail(live) < 1 and _ball_is_drawn(live)
+    assert _ball_is_drawn(at_rest) and _ball_is_drawn(screenshot)
+    assert viewer.pick(centre) is not None  # the stand-in is picked like the figure
+    with qtbot.waitSignal(viewer.full_frame_shown, timeout=20_000):
+        QTest.mouseRelease(viewer.plotter, Qt.MouseButton.LeftButton, pos=centre)
+    assert viewer.showing_full_detail
+    assert _fine_detail(_overlay_image(viewer)) > 6
+
+    # Changing the look or the up axis draws a new full frame of the same avatar.
+    with qtbot.waitSignal(viewer.full_frame_shown, timeout=20_000):
+        viewer.set_mode("solid")
+    assert _fine_detail(_overlay_image(viewer)) < 1  # clay: no texture at all
+    with qtbot.waitSignal(viewer.full_frame_shown, timeout=20_000):
+        viewer.set_mode("textured")
+    with qtbot.waitSignal(viewer.full_frame_shown, timeout=20_000):
+        viewer.set_up_axis("z")
+    assert viewer.showing_full_detail and viewer.up_axis == "z"
+    assert viewer.avatar is not None and viewer.avatar.parts is ball.parts
+
+
+def test_big_texture_without_the_render_process_is_drawn_on_screen(  # type: ignore[no-untyped-def]
+    make_viewer, qtbot, monkeypatch
+) -> None:
+    from PySide6.QtCore import QPoint
+    from PySide6.QtTest import QTest
+
+    monkeypatch.setenv("REVIEWER_FULL_FRAME_PROCESS", "0")
+    monkeypatch.delenv("REVIEWER_FULL_FRAME_THREAD", raising=False)
+    ball = _checkered_ball()
+    viewer = make_viewer(proxy_texture_size=_CHECKER_PROXY_SIZE)
+    with qtbot.waitSignal(viewer.full_frame_shown, timeout=20_000):
+        viewer.show_avatar(ball)
+    # The full texture is drawn on screen at once; the stand-in follows off the GUI thread.
+    handle = viewer._handle
+    assert handle is not None and handle.detail == "full" and viewer.showing_full_detail
+    assert _fine_detail(_grab_live(viewer)) > 6
+    qtbot.waitUntil(
+        lambda: viewer.display is not None and viewer.display.proxy is not None, timeout=20_000
+    )
+    _assert_texture_proxy(viewer, ball)
+    assert _fine_detail(viewer.grab_image()) > 6
+
+    centre = QPoint(viewer.plotter.width() // 2, viewer.plotter.height() // 2)
+    QTest.mousePress(viewer.plotter, Qt.MouseButton.LeftButton, pos=centre)
+    assert viewer.showing_proxy
+    live = _grab_live(viewer)
+    assert _fine_detail(live) < 1 and _ball_is_drawn(live)
+    with qtbot.waitSignal(viewer.full_frame_shown, timeout=20_000):
+        QTest.mouseRelease(viewer.plotter, Qt.MouseButton.LeftButton, pos=centre)
+    assert handle.detail == "full" and viewer.showing_full_detail
+    assert _fine_detail(_grab_live(viewer)) > 6
+
+
+def test_compare_views_draw_big_textures_whole(make_viewer, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from reviewer.ui.look_grid import NO_PROXY
+
+    viewer = make_viewer(proxy_above=NO_PROXY, proxy_texture_size=NO_PROXY, proxy_triangles=600)
+    with qtbot.waitSignal(viewer.full_frame_shown, timeout=20_000):
+        viewer.show_avatar(_checkered_ball())
+    assert viewer.display is not None and viewer.display.proxy is None
+    assert viewer._handle is not None and viewer._handle.detail == "full"
+
+
 def _grab_live(viewer: AvatarViewer) -> np.ndarray:
     """What the on-screen view draws right now (the proxy while the camera moves)."""
     from reviewer.ui.avatar_viewer import _qimage_to_array
