@@ -22,6 +22,7 @@ which is threaded and 15 times faster than ``vtkQuadricClustering``; see
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from dataclasses import dataclass, field
@@ -168,7 +169,6 @@ def build_proxy(
     without *decimate* every part is (the proxy then differs from the avatar in its textures
     only).
     """
-    from reviewer.assets.meshes import AvatarPart
 
     total = max(avatar.triangles, 1)
     x0, x1, y0, y1, z0, z1 = avatar.bounds
@@ -193,7 +193,7 @@ def build_proxy(
             if key not in images:
                 images[key] = halved_to(texture, texture_size)
             texture = images[key]
-        parts.append(AvatarPart(part.name, mesh, texture, part.base_color))
+        parts.append(dataclasses.replace(part, mesh=mesh, texture=texture))
     return tuple(parts)
 
 

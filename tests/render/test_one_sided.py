@@ -123,3 +123,20 @@ def test_a_mirroring_node_keeps_the_outside_out(tmp_path: Path) -> None:
 
     assert signed_volume(plain) > 0 and signed_volume(mirrored) > 0
     assert _figure_pixels(_shot(mirrored)) == pytest.approx(_figure_pixels(_shot(plain)), rel=0.02)
+
+
+def test_a_proxy_of_a_one_sided_figure_is_one_sided_and_whole(tmp_path: Path) -> None:
+    import dataclasses
+
+    from reviewer.render.proxy import build_proxy
+
+    avatar = load_avatar(_glb(tmp_path / "ball.glb", [_ball()]))
+    proxy = build_proxy(avatar, 600)
+    assert [p.double_sided for p in proxy] == [False]
+    assert sum(p.mesh.n_cells for p in proxy) < avatar.triangles
+    thin = dataclasses.replace(avatar, parts=proxy)
+    both = dataclasses.replace(
+        thin, parts=tuple(dataclasses.replace(p, double_sided=True) for p in proxy)
+    )
+    # Binning keeps the triangles' winding: leaving back faces out opens no holes.
+    assert np.abs(_shot(thin, "three_quarter") - _shot(both, "three_quarter")).max() <= 2
