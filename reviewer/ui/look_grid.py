@@ -27,10 +27,11 @@ if TYPE_CHECKING:
 
 NO_PROXY = 1 << 40
 """Compare views draw every look whole: passed as both the triangle count and the texture size
-above which a proxy is built, no mesh or texture gets one. A viewer showing a proxy lays a
-full-detail frame over it at rest, and has no public way yet to be told that a linked camera
-moved it (its full frame would stay on screen, stale); drawing the full mesh keeps every
-linked view truthful."""
+above which a proxy is built, no mesh or texture gets one. A viewer showing a proxy has its
+full-detail frames drawn by a render process of its own: up to four looks side by side would
+mean four such processes on a laptop's cores and memory, each holding its look's full copy.
+(A proxied view would stay truthful when a linked camera moves it: the viewer notices, drops
+its full frame and asks for a new one once the camera rests.)"""
 
 _HEADER_STYLE = "background: #18191b; border-bottom: 1px solid #26282b;"
 
