@@ -53,18 +53,21 @@ def main(argv: list[str] | None = None) -> None:
 
     from bench.qt_mouse import send_mouse
     from reviewer.assets.meshes import Avatar, load_avatar
-    from reviewer.assets.stored_avatar import load_through_store, write_stored
+    from reviewer.assets.stored_avatar import load_through_store
     from reviewer.render.proxy import needs_proxy
+    from reviewer.services.avatars import store_avatar
     from reviewer.ui.application import create_application
     from reviewer.ui.avatar_viewer import AvatarViewer
     from reviewer.ui.workers import LatestOnlyRunner
 
     app = create_application([])
 
-    # What an import does: parse the file once and store it (timed, reported as store_s).
+    # What an import does: parse the file once and store it, with its proxy if it moves as
+    # one (timed, reported as store_s).
     store = args.store / f"{args.file.name}.twinavatar"
     started = time.perf_counter()
-    write_stored(load_avatar(args.file, texture=args.texture), store)
+    store.unlink(missing_ok=True)
+    store_avatar(args.file, texture=args.texture, store=store)
     store_s = time.perf_counter() - started
 
     def open_file() -> Avatar:

@@ -2,7 +2,8 @@
 
 Parsing a 4-million-triangle GLB and decoding its texture takes most of a second; mapping the
 same arrays from a stored avatar (:mod:`reviewer.assets.stored_avatar`) a few milliseconds.
-An import stores each avatar it brings in (:func:`store_package_avatars`), and opening an
+An import stores each avatar it brings in (:func:`store_package_avatars`), with the proxy a
+big one moves as (:mod:`reviewer.render.proxy` keeps it beside the avatar's file); opening an
 avatar (:func:`open_avatar`) stores it first if it is not stored yet (libraries made before
 stored avatars existed, a cache someone emptied, a stored file that is damaged). The stored
 file is named by the digests of the files the avatar is made of (the mesh and its companions:
@@ -13,6 +14,7 @@ content, and it is derived: deleting ``cache/avatars`` loses nothing.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +22,7 @@ import sqlalchemy as sa
 
 from reviewer.assets.stored_avatar import FORMAT_VERSION, SUFFIX, load_through_store
 from reviewer.domain.canonical import canonical_json, sha256_hex
+from reviewer.render.proxy import PROXY_ABOVE_TRIANGLES, prepare_for_display
 from reviewer.services.queries import AssetView, asset_local_path, texture_local_path
 from reviewer.storage.library import Library
 from reviewer.storage.schema import asset_files
@@ -94,14 +97,28 @@ def store_package_avatars(library: Library, package: CheckedPackage) -> None:
         store = stored_avatar_path(library, files, asset.file.path, asset.entry.texture)
         try:
             if not store.exists():
-                load_through_store(
+                store_avatar(
                     asset.file.local,
                     texture=texture,
                     store=store,
                     originals=_objects(library, files),
                 )
+
         except (MeshError, OSError, MemoryError) as error:
             log.warning("could not store %s of %s: %s", asset.file.path, package.name, error)
+
+
+def store_avatar(
+    path: Path, *, texture: Path | None, store: Path, originals: Sequence[Path] = ()
+) -> Avatar:
+    """Store the avatar at *path* (with *texture*) as *store*, and its proxy if it is big
+    enough to move as one; return it, read from *store*. What an import does for each avatar.
+    """
+    avatar = load_through_store(path, texture=texture, store=store, originals=originals)
+    if avatar.triangles > PROXY_ABOVE_TRIANGLES:
+        # Stores the proxy beside the avatar's file.
+        prepare_for_display(avatar, proxy_above=PROXY_ABOVE_TRIANGLES)
+    return avatar
 
 
 def _objects(library: Library, files: dict[str, str]) -> list[Path]:
@@ -109,4 +126,10 @@ def _objects(library: Library, files: dict[str, str]) -> list[Path]:
     return [library.objects.path_for(sha) for _path, sha in sorted(files.items())]
 
 
-__all__ = ["STORE_FOLDER", "open_avatar", "store_package_avatars", "stored_avatar_path"]
+__all__ = [
+    "STORE_FOLDER",
+    "open_avatar",
+    "store_avatar",
+    "store_package_avatars",
+    "stored_avatar_path",
+]

@@ -112,3 +112,44 @@ def test_big_textures_are_halved_to_the_proxy_size() -> None:
     assert halved[0, 0, 0] == 0 and halved[0, -1, 0] == 200
     small = np.zeros((64, 64, 4), dtype=np.uint8)
     assert halved_to(small, PROXY_TEXTURE_SIZE) is small
+
+
+def test_a_stored_avatars_proxy_is_stored_beside_it_and_read_back(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import os
+
+    from reviewer.assets.stored_avatar import read_stored, write_stored
+    from reviewer.render.proxy import stored_proxy_path
+
+    write_stored(_textured(120, texture_size=256), tmp_path / "ball.twinavatar")
+    avatar = read_stored(tmp_path / "ball.twinavatar")
+    options = {"proxy_above": 5_000, "proxy_triangles": 1_500, "texture_size": 64}
+    where = stored_proxy_path(avatar, 1_500, 64)
+    assert where is not None and where.parent == tmp_path and not where.exists()
+    built = prepare_for_display(avatar, **options)
+    assert built.proxy is not None and where.exists()
+    made_at = where.stat().st_mtime_ns
+    again = prepare_for_display(avatar, **options)
+    assert again.proxy is not None and where.stat().st_mtime_ns == made_at  # read, not made
+    for a, b in zip(built.proxy, again.proxy, strict=True):
+        assert np.array_equal(np.asarray(a.mesh.points), np.asarray(b.mesh.points))
+        assert np.array_equal(a.mesh.regular_faces, b.mesh.regular_faces)
+        assert a.texture is not None and b.texture is not None
+        assert np.array_equal(a.texture, b.texture) and b.texture.shape[0] <= 64
+        assert id(b.texture) in again.texture_data
+    # The avatar's stored file made again (its original changed): so is the proxy.
+    write_stored(_textured(90, texture_size=256), tmp_path / "ball.twinavatar")
+    os.utime(tmp_path / "ball.twinavatar", ns=(made_at + 10**9, made_at + 10**9))
+    changed = read_stored(tmp_path / "ball.twinavatar")
+    fresh = prepare_for_display(changed, **options)
+    assert fresh.proxy is not None
+    assert fresh.proxy_triangles != again.proxy_triangles
+    assert where.stat().st_mtime_ns != made_at
+
+
+def test_an_avatar_not_read_from_a_stored_file_has_its_proxy_built(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from reviewer.render.proxy import stored_proxy_path
+
+    avatar = _textured(120, texture_size=256)
+    assert stored_proxy_path(avatar, 1_500, 64) is None
+    display = prepare_for_display(avatar, proxy_above=5_000, proxy_triangles=1_500, texture_size=64)
+    assert display.proxy is not None and display.proxy_triangles < avatar.triangles

@@ -95,3 +95,23 @@ def test_demo_library_avatars_are_all_stored(demo_library_dir: Path) -> None:
         opened = {open_avatar(library, a).stored for a in avatars}
         assert opened == set(before) and None not in opened
         assert _stored_files(library.root) == before
+
+
+def test_an_import_stores_a_big_avatars_proxy_too(library, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import reviewer.services.avatars as avatars_service
+    from reviewer.render.proxy import (
+        PROXY_TEXTURE_SIZE,
+        PROXY_TRIANGLES,
+        prepare_for_display,
+        stored_proxy_path,
+    )
+
+    # Every avatar counts as big here (a real one would need half a million triangles).
+    monkeypatch.setattr(avatars_service, "PROXY_ABOVE_TRIANGLES", 0)
+    ImportService(library).import_package(make_package(tmp_path / "pkg", base_manifest()))
+    avatar = open_avatar(library, _avatar_asset(library))
+    proxy_file = stored_proxy_path(avatar, PROXY_TRIANGLES, PROXY_TEXTURE_SIZE)
+    assert proxy_file is not None and proxy_file.exists()
+    made_at = proxy_file.stat().st_mtime_ns
+    display = prepare_for_display(avatar, proxy_above=0)
+    assert display.proxy is not None and proxy_file.stat().st_mtime_ns == made_at
