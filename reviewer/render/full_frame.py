@@ -61,7 +61,12 @@ def camera_state(plotter: Any) -> CameraState:
     )
 
 
-def apply_camera_state(plotter: Any, state: CameraState) -> None:
+def apply_camera_state(
+    plotter: Any,
+    state: CameraState,
+    *,
+    bounds: tuple[float, float, float, float, float, float] | None = None,
+) -> None:
     camera = plotter.renderer.GetActiveCamera()
     camera.SetPosition(state.position)
     camera.SetFocalPoint(state.focal_point)
@@ -70,8 +75,14 @@ def apply_camera_state(plotter: Any, state: CameraState) -> None:
     camera.SetParallelProjection(state.parallel_projection)
     camera.SetParallelScale(state.parallel_scale)
     # The on-screen view computed its clipping range for the proxy, which may lie a hair
-    # inside the full mesh: compute it again for what this renderer shows.
-    plotter.renderer.ResetCameraClippingRange()
+    # inside the full mesh: compute it again for what this renderer shows (from the figure's
+    # *bounds* if known, see reviewer.render.scene.reset_clipping_range).
+    if bounds is None:
+        plotter.renderer.ResetCameraClippingRange()
+    else:
+        from reviewer.render import scene
+
+        scene.reset_clipping_range(plotter, bounds)
 
 
 @dataclass(frozen=True, eq=False)
@@ -287,7 +298,7 @@ def _render(plotter: Any, handle: Any, request: FrameRequest) -> np.ndarray:
     width, height = request.size
     if tuple(window.GetSize()) != (width, height):
         window.SetSize(width, height)
-    apply_camera_state(plotter, request.camera)
+    apply_camera_state(plotter, request.camera, bounds=handle.bounds)
     window.Render()
     return grab_frame(window)
 

@@ -427,6 +427,7 @@ def set_view(
     if bounds is None:
         plotter.reset_camera(render=False)
         return
+    figure = bounds
     direction = np.array(_VIEW_DIRECTIONS[name])
     # Leave room under the feet for the floor and its shadow.
     bounds = (*bounds[:2], bounds[2] - _FLOOR_ROOM * (bounds[3] - bounds[2]), *bounds[3:])
@@ -444,7 +445,24 @@ def set_view(
     camera.SetFocalPoint(*centre)
     camera.SetPosition(*(centre + direction * distance))
     camera.SetViewUp(0.0, 1.0, 0.0)
-    plotter.renderer.ResetCameraClippingRange()
+    reset_clipping_range(plotter, figure)
+
+
+def reset_clipping_range(
+    plotter: Any, bounds: tuple[float, float, float, float, float, float]
+) -> None:
+    """Fit the camera's near and far planes to the figure (*bounds*, upright, in the scene)
+    and the floor under it.
+
+    What ``ResetCameraClippingRange()`` does, without asking every actor for its bounds: for a
+    mapper that is the bounds of the points its triangles use, which VTK finds by walking all
+    the triangles, about 70 ms for a 4-million-triangle figure at its first frame.
+    """
+    boxes = [bounds]
+    floor = plotter.actors.get(FLOOR_ACTOR_NAME)
+    if floor is not None and floor.GetVisibility():
+        boxes.append(floor.GetBounds())
+    plotter.renderer.ResetCameraClippingRange(*union_bounds(boxes))
 
 
 def figure_bounds(plotter: Any) -> tuple[float, float, float, float, float, float] | None:
@@ -635,6 +653,7 @@ __all__ = [
     "clear_scene",
     "figure_bounds",
     "prepare_plotter",
+    "reset_clipping_range",
     "set_detail",
     "set_lighting",
     "set_mode",

@@ -244,3 +244,23 @@ def test_opaque_pass_only_no_order_independent_translucency(make_plotter, ball: 
     plotter = make_plotter()
     show_avatar(plotter, ball)
     assert not plotter.renderer.GetUseOIT()
+
+
+@pytest.mark.parametrize("view", ["front", "three_quarter", "left"])
+def test_the_clipping_range_comes_from_the_figure_and_floor_not_from_every_triangle(
+    make_plotter, view: str
+) -> None:
+    """set_view fits the near and far planes from the figure's bounds (VTK would walk every
+    triangle for them): they enclose what VTK finds, and the frame is the same."""
+    body = pv.Cylinder(radius=0.25, height=1.7, center=(0, 0, 0.85), direction=(0, 0, 1))
+    avatar = Avatar.from_polydata(body.triangulate().subdivide(2), up_axis="z")
+    plotter = make_plotter()
+    show_avatar(plotter, avatar, view=view)  # type: ignore[arg-type]
+    camera = plotter.renderer.GetActiveCamera()
+    ours = camera.GetClippingRange()
+    ours_frame = _rendered(plotter).astype(int)
+    plotter.renderer.ResetCameraClippingRange()
+    vtk = camera.GetClippingRange()
+    assert ours[0] <= vtk[0] * 1.001 and ours[1] >= vtk[1] * 0.999
+    assert ours[1] - ours[0] < 1.5 * (vtk[1] - vtk[0])
+    assert np.abs(_rendered(plotter).astype(int) - ours_frame).max() <= 2
