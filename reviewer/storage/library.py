@@ -6,6 +6,7 @@ import contextlib
 import fcntl
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from reviewer.storage.schema import asset_files, assets, flags
 
 DB_NAME = "library.db"
 APP_NAME = "twin-reviewer"
+STALE_CACHE_FILE_S = 3600.0
 
 
 def default_library_dir() -> Path:
@@ -90,7 +92,11 @@ class Library:
 
     def remove_leftovers(self) -> None:
         """Remove what a killed import may have left: temp files and unreferenced objects."""
-        if not (self.root / ".write.lock").exists() and not self.objects.root.exists():
+        if not (
+            (self.root / ".write.lock").exists()
+            or self.objects.root.exists()
+            or (self.root / "cache").exists()
+        ):
             return
         with self.write_lock(blocking=False) as locked:
             if not locked:
@@ -99,11 +105,25 @@ class Library:
             staging = self.root / "staging"
             if staging.exists():
                 shutil.rmtree(staging, ignore_errors=True)
+            self._remove_stale_cache_files()
             stored = self.objects.all_digests()
             if not stored:
                 return
             for sha in stored - self.referenced_digests():
                 self.objects.remove(sha)
+
+    def _remove_stale_cache_files(self) -> None:
+        """Temporary files in ``cache`` (a stored avatar being written, see
+        ``reviewer.assets.stored_avatar``) that nobody finished: their writer was killed. A
+        writer that is still at it is never an hour old."""
+        cache = self.root / "cache"
+        if not cache.is_dir():
+            return
+        cutoff = time.time() - STALE_CACHE_FILE_S
+        for leftover in cache.rglob(".*.tmp"):
+            with contextlib.suppress(OSError):
+                if leftover.is_file() and leftover.stat().st_mtime < cutoff:
+                    leftover.unlink()
 
     def referenced_digests(self) -> set[str]:
         with self.reader.connect() as conn:

@@ -150,3 +150,24 @@ def test_clean_up_waits_for_a_live_writer(tmp_path: Path) -> None:
         in_flight = writer.objects.put_file(source(tmp_path, b"being imported right now"))
         with Library.open(root) as reader:
             assert in_flight in reader.objects
+
+
+def test_opening_a_library_removes_unfinished_cache_files_only_when_stale(tmp_path: Path) -> None:
+    import time
+
+    from reviewer.storage.library import STALE_CACHE_FILE_S
+
+    Library.open(tmp_path / "lib").close()
+    folder = tmp_path / "lib" / "cache" / "avatars" / "ab"
+    folder.mkdir(parents=True)
+    stale = folder / ".stored-killed.tmp"
+    fresh = folder / ".stored-writing.tmp"
+    done = folder / "abcd.twinavatar"
+    for path in (stale, fresh, done):
+        path.write_bytes(b"x" * 100)
+    long_ago = time.time() - STALE_CACHE_FILE_S - 60
+    os.utime(stale, (long_ago, long_ago))
+    os.utime(done, (long_ago, long_ago))
+    Library.open(tmp_path / "lib").close()
+    assert not stale.exists()
+    assert fresh.exists() and done.exists()
