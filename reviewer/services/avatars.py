@@ -18,14 +18,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import sqlalchemy as sa
-
 from reviewer.assets.stored_avatar import FORMAT_VERSION, SUFFIX, load_through_store
 from reviewer.domain.canonical import canonical_json, sha256_hex
 from reviewer.render.proxy import PROXY_ABOVE_TRIANGLES, prepare_for_display
-from reviewer.services.queries import AssetView, asset_local_path, texture_local_path
+from reviewer.services.queries import (
+    AssetView,
+    asset_file_digests,
+    asset_local_path,
+    texture_local_path,
+)
 from reviewer.storage.library import Library
-from reviewer.storage.schema import asset_files
 
 if TYPE_CHECKING:
     from reviewer.assets.meshes import Avatar
@@ -62,15 +64,7 @@ def open_avatar(library: Library, asset: AssetView) -> Avatar:
     """
     path = asset_local_path(library, asset)
     texture = texture_local_path(library, asset)
-    with library.reader.connect() as conn:
-        companions = dict(
-            conn.execute(
-                sa.select(asset_files.c.path, asset_files.c.sha256).where(
-                    asset_files.c.asset_id == asset.id
-                )
-            ).all()
-        )
-    files = {asset.path: asset.sha256, **companions}
+    files = asset_file_digests(library, asset)
     store = stored_avatar_path(library, files, asset.path, asset.texture_path)
     return load_through_store(
         path, texture=texture, store=store, originals=_objects(library, files)

@@ -252,7 +252,9 @@ def texture_local_path(library: Library, asset: AssetView) -> Path | None:
     return _avatar_layout(library, asset) / asset.texture_path
 
 
-def _avatar_layout(library: Library, asset: AssetView) -> Path:
+def asset_file_digests(library: Library, asset: AssetView) -> dict[str, str]:
+    """Package path → SHA-256 of every file *asset* is made of: itself and its companions
+    (an OBJ's MTL and maps, a glTF's buffers, the texture named for it)."""
     with library.reader.connect() as conn:
         companions = dict(
             conn.execute(
@@ -261,4 +263,8 @@ def _avatar_layout(library: Library, asset: AssetView) -> Path:
                 )
             ).all()
         )
-    return lay_out_files(library, {asset.path: asset.sha256, **companions})
+    return {asset.path: asset.sha256, **companions}
+
+
+def _avatar_layout(library: Library, asset: AssetView) -> Path:
+    return lay_out_files(library, asset_file_digests(library, asset))
