@@ -191,3 +191,19 @@ def test_a_changed_original_is_read_again(tmp_path: Path) -> None:
     again = load_through_store(source, store=store, originals=[source])
     assert again.points != first.points
     _same_avatar(load_avatar(source), again)
+
+
+def test_a_negative_triangle_index_is_refused(tmp_path: Path) -> None:
+    source = tmp_path / "cube.ply"
+    pv.Cube().triangulate().save(source)
+    store = tmp_path / "cube.twinavatar"
+    load_through_store(source, store=store)
+    data = bytearray(store.read_bytes())
+    _magic, _version, length = struct.unpack_from("<8sIQ", data)
+    header = json.loads(data[20 : 20 + length])
+    offset, _dtype, _shape = header["arrays"][header["parts"][0]["cells"]]
+    start = -(-(20 + length) // 4096) * 4096
+    struct.pack_into("<q", data, start + offset + 8, -1)
+    store.write_bytes(bytes(data))
+    with pytest.raises(StoredAvatarError, match="not there"):
+        read_stored(store)
