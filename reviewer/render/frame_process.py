@@ -367,8 +367,7 @@ def _decode(description: dict[str, Any], block: shared_memory.SharedMemory | Non
     from pathlib import Path
 
     from reviewer.assets.stored_avatar import read_stored, rebuild
-    from reviewer.render.proxy import DisplayAvatar
-    from reviewer.render.scene import texture_data
+    from reviewer.render.proxy import DisplayAvatar, textures_for_vtk
 
     if "file" in description:
         # Checked by the parent when it read the file.
@@ -376,11 +375,8 @@ def _decode(description: dict[str, Any], block: shared_memory.SharedMemory | Non
     else:
         assert block is not None
         avatar = rebuild(description, description["arrays"], block.buf)
-    prepared: dict[int, Any] = {}
-    for part in avatar.parts:
-        if part.texture is not None and id(part.texture) not in prepared:
-            prepared[id(part.texture)] = texture_data(part.texture)  # a view: no copy
-    return DisplayAvatar(avatar, None, 0.0, prepared)
+    # Views of the textures' bottom-row-first arrays: no copy.
+    return DisplayAvatar(avatar, None, 0.0, textures_for_vtk(avatar.parts))
 
 
 # -- the child -------------------------------------------------------------------------------

@@ -111,8 +111,6 @@ def prepare_for_display(
 
     Call it on a worker thread, right after loading.
     """
-    from reviewer.render.scene import texture_data
-
     proxy = None
     seconds = 0.0
     if needs_proxy(avatar, proxy_above=proxy_above, texture_size=texture_size):
@@ -124,11 +122,7 @@ def prepare_for_display(
             texture_size=texture_size,
         )
         seconds = time.perf_counter() - started
-    prepared: dict[int, Any] = {}
-    for part in (*avatar.parts, *(proxy or ())):
-        if part.texture is not None and id(part.texture) not in prepared:
-            prepared[id(part.texture)] = texture_data(part.texture)
-    return DisplayAvatar(avatar, proxy, seconds, prepared)
+    return DisplayAvatar(avatar, proxy, seconds, textures_for_vtk((*avatar.parts, *(proxy or ()))))
 
 
 def with_proxy(
@@ -144,18 +138,29 @@ def with_proxy(
     afterwards, on a worker thread: the proxy is only needed once the camera moves. Without
     *decimate* the proxy keeps the avatar's meshes and only has its textures halved.
     """
-    from reviewer.render.scene import texture_data
-
     started = time.perf_counter()
     proxy = _stored_or_built_proxy(
         display.avatar, proxy_triangles, decimate=decimate, texture_size=texture_size
     )
     seconds = time.perf_counter() - started
-    prepared = dict(display.texture_data)
-    for part in proxy:
+    prepared = textures_for_vtk(proxy, made=display.texture_data)
+    return DisplayAvatar(display.avatar, proxy, seconds, prepared)
+
+
+def textures_for_vtk(
+    parts: tuple[AvatarPart, ...], *, made: dict[int, Any] | None = None
+) -> dict[int, Any]:
+    """VTK's image data for each texture of *parts*, by ``id()`` of the texture array (see
+    :attr:`DisplayAvatar.texture_data`), added to a copy of those *made* already. Each image
+    once, however many parts share it; a view, not a copy, when the array is a reversed view
+    of a bottom-row-first one (as a stored avatar's are)."""
+    from reviewer.render.scene import texture_data
+
+    prepared = dict(made or {})
+    for part in parts:
         if part.texture is not None and id(part.texture) not in prepared:
             prepared[id(part.texture)] = texture_data(part.texture)
-    return DisplayAvatar(display.avatar, proxy, seconds, prepared)
+    return prepared
 
 
 def stored_proxy_path(avatar: Avatar, triangles: int, texture_size: int) -> Path | None:
@@ -301,5 +306,7 @@ __all__ = [
     "has_big_texture",
     "needs_proxy",
     "prepare_for_display",
+    "stored_proxy_path",
+    "textures_for_vtk",
     "with_proxy",
 ]
