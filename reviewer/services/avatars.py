@@ -21,12 +21,7 @@ from typing import TYPE_CHECKING
 from reviewer.assets.stored_avatar import FORMAT_VERSION, SUFFIX, load_through_store
 from reviewer.domain.canonical import canonical_json, sha256_hex
 from reviewer.render.proxy import PROXY_ABOVE_TRIANGLES, prepare_for_display
-from reviewer.services.queries import (
-    AssetView,
-    asset_file_digests,
-    asset_local_path,
-    texture_local_path,
-)
+from reviewer.services.queries import AssetView, laid_out_avatar
 from reviewer.storage.library import Library
 
 if TYPE_CHECKING:
@@ -62,12 +57,13 @@ def open_avatar(library: Library, asset: AssetView) -> Avatar:
 
     Raises :class:`~reviewer.assets.meshes.MeshError` if the avatar cannot be shown.
     """
-    path = asset_local_path(library, asset)
-    texture = texture_local_path(library, asset)
-    files = asset_file_digests(library, asset)
-    store = stored_avatar_path(library, files, asset.path, asset.texture_path)
+    laid_out = laid_out_avatar(library, asset)
+    store = stored_avatar_path(library, laid_out.files, asset.path, asset.texture_path)
     return load_through_store(
-        path, texture=texture, store=store, originals=_objects(library, files)
+        laid_out.path,
+        texture=laid_out.texture,
+        store=store,
+        originals=_objects(library, laid_out.files),
     )
 
 

@@ -242,14 +242,35 @@ def asset_local_path(library: Library, asset: AssetView) -> Path:
     """
     if asset.role == "render":
         return library.objects.path_for(asset.sha256)
-    return _avatar_layout(library, asset) / asset.path
+    return laid_out_avatar(library, asset).path
 
 
 def texture_local_path(library: Library, asset: AssetView) -> Path | None:
     """The image an untextured avatar format names as its texture, laid out beside it."""
     if asset.texture_path is None:
         return None
-    return _avatar_layout(library, asset) / asset.texture_path
+    return laid_out_avatar(library, asset).texture
+
+
+@dataclass(frozen=True, slots=True)
+class LaidOutAvatar:
+    """An avatar asset laid out with its companions (see :func:`laid_out_avatar`)."""
+
+    path: Path
+    texture: Path | None
+    """The image an untextured format names as its texture, beside it (None: none named)."""
+    files: dict[str, str]
+    """Package path → SHA-256 of every file it is made of (:func:`asset_file_digests`)."""
+
+
+def laid_out_avatar(library: Library, asset: AssetView) -> LaidOutAvatar:
+    """Where the avatar *asset* can be opened from, with its companions and texture beside it
+    as packaged (mesh readers go by the suffix and look for MTL files and maps there), and
+    the files it is made of: one query and one layout for all three."""
+    files = asset_file_digests(library, asset)
+    folder = lay_out_files(library, files)
+    texture = None if asset.texture_path is None else folder / asset.texture_path
+    return LaidOutAvatar(folder / asset.path, texture, files)
 
 
 def asset_file_digests(library: Library, asset: AssetView) -> dict[str, str]:
@@ -265,6 +286,3 @@ def asset_file_digests(library: Library, asset: AssetView) -> dict[str, str]:
         )
     return {asset.path: asset.sha256, **companions}
 
-
-def _avatar_layout(library: Library, asset: AssetView) -> Path:
-    return lay_out_files(library, asset_file_digests(library, asset))
