@@ -147,8 +147,9 @@ def test_close_is_safe_twice(make_viewer, avatar: Avatar) -> None:
 # Features: views, turntable, modes, lighting, screenshot, up axis
 
 
-def _textured_ball(triangles_per_side: int = 40) -> Avatar:
-    """A striped ball with texture coordinates: textured renders are far from flat."""
+def _textured_ball(triangles_per_side: int = 40, texture: np.ndarray | None = None) -> Avatar:
+    """A ball with texture coordinates, striped unless given *texture*: textured renders
+    are far from flat."""
     ball = pv.Sphere(
         radius=0.4, theta_resolution=triangles_per_side, phi_resolution=triangles_per_side
     )
@@ -158,11 +159,12 @@ def _textured_ball(triangles_per_side: int = 40) -> Avatar:
     ).astype(np.float32)
     ball.point_data["TextureCoordinates"] = uvs
     ball.point_data.active_texture_coordinates_name = "TextureCoordinates"
-    stripes = np.zeros((64, 64, 3), dtype=np.uint8)
-    stripes[:, ::8] = (200, 60, 40)
-    stripes[::8, :] = (40, 90, 200)
-    stripes[stripes.sum(axis=2) == 0] = (230, 220, 200)
-    return Avatar.from_polydata(ball, texture=stripes)
+    if texture is None:
+        texture = np.zeros((64, 64, 3), dtype=np.uint8)
+        texture[:, ::8] = (200, 60, 40)
+        texture[::8, :] = (40, 90, 200)
+        texture[texture.sum(axis=2) == 0] = (230, 220, 200)
+    return Avatar.from_polydata(ball, texture=texture)
 
 
 def _camera(viewer: AvatarViewer) -> np.ndarray:
@@ -510,19 +512,12 @@ _CHECKER_PROXY_SIZE = 64
 
 
 def _checkered_ball() -> Avatar:
-    ball = pv.Sphere(radius=0.4, theta_resolution=40, phi_resolution=40)
-    points = np.asarray(ball.points)
-    uvs = np.column_stack(
-        [np.arctan2(points[:, 0], points[:, 2]) / (2 * np.pi) + 0.5, points[:, 1] / 0.8 + 0.5]
-    ).astype(np.float32)
-    ball.point_data["TextureCoordinates"] = uvs
-    ball.point_data.active_texture_coordinates_name = "TextureCoordinates"
     squares = np.indices((_CHECKER_TEXTURE, _CHECKER_TEXTURE)) // 2
     dark = ((squares[0] + squares[1]) % 2).astype(bool)
     checker = np.empty((_CHECKER_TEXTURE, _CHECKER_TEXTURE, 3), dtype=np.uint8)
     checker[dark] = (30, 40, 60)
     checker[~dark] = (235, 225, 200)
-    return Avatar.from_polydata(ball, texture=checker)
+    return _textured_ball(40, texture=checker)
 
 
 def _middle(image: np.ndarray) -> np.ndarray:
