@@ -162,6 +162,17 @@ _BAR_STYLE = """
 """
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class _HowToShow:
+    """How an avatar is to be shown: whose remembered up axis applies (the asset's SHA-256),
+    in which mode and lighting, from which view."""
+
+    asset_key: str | None
+    mode: RenderMode
+    lighting: LightingPreset
+    view: ViewName
+
+
 class _FrameRelay(QObject):
     # Emitted on the full-frame renderer's thread; Qt queues it into the GUI thread.
     frame = Signal(int, object)
@@ -264,7 +275,7 @@ class AvatarViewer(QWidget):
         self._early_shown = False  # that frame is on screen
         # The prepared avatar (and how to show it) waiting for its early frame: the live scene
         # is added under the frame once it is on screen (see _show_display).
-        self._deferred_live: tuple[Any, ...] | None = None
+        self._deferred_live: tuple[DisplayAvatar, _HowToShow] | None = None
         self._overlay_camera: CameraState | None = None  # where the laid-over frame was drawn
         # A heavy avatar shown without its proxy: (display, with_proxy's options) to build one
         # from once its first full frame is on screen.
@@ -358,8 +369,7 @@ class AvatarViewer(QWidget):
         """
         if self._closed:
             return
-        mode = mode or self.mode
-        lighting = lighting or self.lighting
+        how = _HowToShow(asset_key, mode or self.mode, lighting or self.lighting, view)
         if not isinstance(avatar, DisplayAvatar):
             options = self._proxy_options
             above = options.get("proxy_above", PROXY_ABOVE_TRIANGLES)
@@ -367,14 +377,14 @@ class AvatarViewer(QWidget):
             heavy = needs_proxy(avatar, proxy_above=above, texture_size=size)
             # Even without a proxy, VTK's copy of a big texture is made off the GUI thread.
             if heavy or has_big_texture(avatar):
-                self._prepare_then_show(avatar, asset_key, mode, lighting, view, heavy=heavy)
+                self._prepare_then_show(avatar, how, heavy=heavy)
                 return
             avatar = prepare_for_display(avatar, **options)
         if self._preparing is not None:
             self._preparing.cancel()
         self._early = None
         self._deferred_live = None
-        self._show_display(avatar, asset_key, mode, lighting, view)
+        self._show_display(avatar, how)
 
     def show_message(self, text: str) -> None:
         """Replace the 3D view with *text*, e.g. naming a file that cannot be shown."""
@@ -620,14 +630,7 @@ class AvatarViewer(QWidget):
         return False
 
     # -- internals: showing ----------------------------------------------------------------------
-    def _show_display(
-        self,
-        display: DisplayAvatar,
-        asset_key: str | None,
-        mode: RenderMode,
-        lighting: LightingPreset,
-        view: ViewName,
-    ) -> None:
+    def _show_display(self, display: DisplayAvatar, how: _HowToShow) -> None:
         self.stop_turntable()
         self._proxy_wanted = None
         early = self._early
@@ -637,11 +640,11 @@ class AvatarViewer(QWidget):
                 # (the proxy) goes under it once it is on screen. Uploading and drawing the
                 # proxy now would compete with that process for the two cores and hold the
                 # GUI thread up to twice as long.
-                self._deferred_live = (display, asset_key, mode, lighting, view)
+                self._deferred_live = (display, how)
                 return
             self._early = None
             # Its full frame is on screen already: add the live scene under it.
-            self._show_live_scene(display, asset_key, mode, lighting, view)
+            self._show_live_scene(display, how)
             apply_camera_state(self._interactor, early[1])
             if self._full_frames is not None and self._full_frames.failure is None:
                 if self._overlay.isVisible():
@@ -655,11 +658,11 @@ class AvatarViewer(QWidget):
             return
         self._early = None
         display = dataclasses.replace(
-            display, avatar=self._remembered_up(display.avatar, asset_key)
+            display, avatar=self._remembered_up(display.avatar, how.asset_key)
         )
         self._token += 1
         self._overlay.hide()
-        self._show_live_scene(display, asset_key, mode, lighting, view)
+        self._show_live_scene(display, how)
         if display.proxy is not None:
             renderer = self._full_frame_renderer()
             if renderer is not None:
@@ -678,37 +681,21 @@ class AvatarViewer(QWidget):
             return avatar.with_up_axis(stored)
         return avatar
 
-    def _show_live_scene(
-        self,
-        display: DisplayAvatar,
-        asset_key: str | None,
-        mode: RenderMode,
-        lighting: LightingPreset,
-        view: ViewName,
-    ) -> None:
-        self._asset_key = asset_key
+    def _show_live_scene(self, display: DisplayAvatar, how: _HowToShow) -> None:
+        self._asset_key = how.asset_key
         self._display = display
         self._handle = scene.show_avatar(
             self._interactor,
             display,
-            mode=mode,
-            lighting=lighting,
-            view=view,
+            mode=how.mode,
+            lighting=how.lighting,
+            view=how.view,
             detail="proxy" if display.proxy is not None else "full",
         )
         self._stack.setCurrentWidget(self._interactor)
         self._update_bar()
 
-    def _prepare_then_show(
-        self,
-        avatar: Avatar,
-        asset_key: str | None,
-        mode: RenderMode,
-        lighting: LightingPreset,
-        view: ViewName,
-        *,
-        heavy: bool,
-    ) -> None:
+    def _prepare_then_show(self, avatar: Avatar, how: _HowToShow, *, heavy: bool) -> None:
         """Build the proxy (and VTK's copy of big textures) on a worker thread. For a heavy
         avatar (one that gets a proxy), meanwhile, the full-frame renderer starts drawing it at
         once: the proxy is only needed once the camera moves, and the full frame is what the
@@ -721,11 +708,11 @@ class AvatarViewer(QWidget):
             self.show_loading("Preparing the avatar…")
         else:
             self._drop_scene()  # keep the caller's "Loading…" note up
-        avatar = self._remembered_up(avatar, asset_key)
+        avatar = self._remembered_up(avatar, how.asset_key)
         renderer = self._full_frame_renderer() if heavy else None
         if renderer is not None:
             self._token += 1
-            scene.set_view(self._interactor, view, bounds=avatar.upright_bounds)
+            scene.set_view(self._interactor, how.view, bounds=avatar.upright_bounds)
             camera = camera_state(self._interactor)
             self._early = (avatar, camera, self._token)
             self._early_shown = False
@@ -737,8 +724,8 @@ class AvatarViewer(QWidget):
                     avatar=avatar,
                     size=self._device_size(),
                     camera=camera,
-                    mode=mode,
-                    lighting=lighting,
+                    mode=how.mode,
+                    lighting=how.lighting,
                 )
             )
         options = dict(self._proxy_options)
@@ -754,29 +741,20 @@ class AvatarViewer(QWidget):
                 wanted["texture_size"] = options["texture_size"]
             self._preparing.start(
                 lambda: prepare_for_display(avatar, proxy_above=_NO_PROXY, texture_size=_NO_PROXY),
-                lambda display: self._show_then_build_proxy(
-                    display, asset_key, mode, lighting, view, wanted=wanted
-                ),
+                lambda display: self._show_then_build_proxy(display, how, wanted=wanted),
                 lambda reason: self.show_message(f"Cannot show the avatar: {reason}"),
             )
             return
         self._preparing.start(
             lambda: prepare_for_display(avatar, **options),
-            lambda display: self._show_display(display, asset_key, mode, lighting, view),
+            lambda display: self._show_display(display, how),
             lambda reason: self.show_message(f"Cannot show the avatar: {reason}"),
         )
 
     def _show_then_build_proxy(
-        self,
-        display: DisplayAvatar,
-        asset_key: str | None,
-        mode: RenderMode,
-        lighting: LightingPreset,
-        view: ViewName,
-        *,
-        wanted: dict[str, Any],
+        self, display: DisplayAvatar, how: _HowToShow, *, wanted: dict[str, Any]
     ) -> None:
-        self._show_display(display, asset_key, mode, lighting, view)
+        self._show_display(display, how)
         self._proxy_wanted = (display, wanted)
 
     def _build_wanted_proxy(self) -> None:
