@@ -427,12 +427,11 @@ def set_view(
     if bounds is None:
         plotter.reset_camera(render=False)
         return
-    figure = bounds
     direction = np.array(_VIEW_DIRECTIONS[name])
     # Leave room under the feet for the floor and its shadow.
-    bounds = (*bounds[:2], bounds[2] - _FLOOR_ROOM * (bounds[3] - bounds[2]), *bounds[3:])
+    framed = (*bounds[:2], bounds[2] - _FLOOR_ROOM * (bounds[3] - bounds[2]), *bounds[3:])
     centre = np.array(
-        [(bounds[0] + bounds[1]) / 2, (bounds[2] + bounds[3]) / 2, (bounds[4] + bounds[5]) / 2]
+        [(framed[0] + framed[1]) / 2, (framed[2] + framed[3]) / 2, (framed[4] + framed[5]) / 2]
     )
     # Not plotter.camera: on first use pyvista resets the camera, which renders a frame.
     camera = plotter.renderer.GetActiveCamera()
@@ -441,11 +440,11 @@ def set_view(
     placed = getattr(plotter.renderer, "camera", None)
     if placed is not None:
         placed.is_set = True
-    distance = _framing_distance(bounds, centre, direction, camera.GetViewAngle(), plotter)
+    distance = _framing_distance(framed, centre, direction, camera.GetViewAngle(), plotter)
     camera.SetFocalPoint(*centre)
     camera.SetPosition(*(centre + direction * distance))
     camera.SetViewUp(0.0, 1.0, 0.0)
-    reset_clipping_range(plotter, figure)
+    reset_clipping_range(plotter, bounds)
 
 
 def reset_clipping_range(
