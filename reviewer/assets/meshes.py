@@ -573,16 +573,20 @@ def _check_triangle_cap(triangles: int, max_triangles: int, *, at_least: bool = 
         raise MeshError(f"has {count} triangles, over the limit of {max_triangles:,}")
 
 
-def _check_indices(faces: np.ndarray, n_points: int) -> None:
-    if len(faces) == 0:
+def check_indices(faces: np.ndarray, n_points: int) -> None:
+    """Raise :class:`MeshError` if a face refers to a vertex that is not among *n_points*."""
+    flat = np.asarray(faces).reshape(-1)
+    if flat.size == 0:
         return
-    low = int(faces.min())
-    high = int(faces.max())
-    if low < 0 or high >= n_points:
-        bad = low if low < 0 else high
-        raise MeshError(
-            f"has a face that refers to vertex {bad:,}, but there are only {n_points:,} vertices"
-        )
+    # One pass over the indices: read as unsigned, a negative one is out of range too.
+    unsigned = flat.view(np.dtype(f"u{flat.dtype.itemsize}")) if flat.dtype.kind == "i" else flat
+    if int(unsigned.max()) < n_points:
+        return
+    low = int(flat.min())
+    bad = low if low < 0 else int(flat.max())
+    raise MeshError(
+        f"has a face that refers to vertex {bad:,}, but there are only {n_points:,} vertices"
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -1026,7 +1030,7 @@ def _obj_parts(
 ) -> list[_RawPart]:
     n_positions = len(content.positions)
     corners = content.corners
-    _check_indices(corners[:, 0], n_positions)
+    check_indices(corners[:, 0], n_positions)
     if (corners[:, 1] >= len(content.texcoords)).any() or (corners[:, 1] < -1).any():
         raise MeshError("has a face that refers to a texture coordinate that does not exist")
     if (corners[:, 2] >= len(content.normals)).any() or (corners[:, 2] < -1).any():
@@ -1550,7 +1554,7 @@ def _read_ply(path: Path, *, max_triangles: int) -> list[_RawPart]:
     points = np.stack([columns["x"], columns["y"], columns["z"]], axis=1).astype(np.float32)
     faces = _triangulate_polygons(polygons)
     _check_triangle_cap(len(faces), max_triangles)
-    _check_indices(faces, len(points))
+    check_indices(faces, len(points))
     uvs = None
     for u_name, v_name in _PLY_UV_NAMES:
         if u_name in columns and v_name in columns:
@@ -2317,7 +2321,7 @@ def _gltf_primitive_part(  # noqa: PLR0917 - like _gltf_texture_image
         faces = indices.reshape(-1)[: len(indices) // 3 * 3].reshape(-1, 3)
     else:
         faces = np.arange(len(positions) // 3 * 3, dtype=np.int64).reshape(-1, 3)
-    _check_indices(faces, len(positions))
+    check_indices(faces, len(positions))
     linear = world[:3, :3]
     points = np.asarray(positions, dtype=np.float32)
     if not np.array_equal(world, np.eye(4)):
@@ -2425,6 +2429,7 @@ __all__ = [
     "AvatarPart",
     "MeshError",
     "UpAxis",
+    "check_indices",
     "guess_facing_turn",
     "guess_units",
     "guess_up_axis",

@@ -298,7 +298,8 @@ def load_through_store(
     avatar = load_avatar(path, texture=texture)
     try:
         write_stored(avatar, store, originals=originals)
-        return read_stored(store, source=path)
+        # Its indices were checked as the original was loaded: no need to read them again.
+        return read_stored(store, source=path, check=False)
     except (OSError, StoredAvatarError) as error:
         log.warning("could not store %s: %s", path.name, error)
         return avatar
@@ -375,14 +376,17 @@ def check_indices(avatar: Avatar, path: Path) -> None:
     """Refuse triangles that name points the mesh does not have (a damaged file)."""
     from vtkmodules.util.numpy_support import vtk_to_numpy
 
+    from reviewer.assets.meshes import MeshError
+    from reviewer.assets.meshes import check_indices as check_faces
+
     for part in avatar.parts:
         connectivity = vtk_to_numpy(part.mesh.GetPolys().GetConnectivityArray())
-        if not connectivity.size:
-            continue
-        # One pass instead of min() and max(): read as unsigned, a negative index is huge.
-        unsigned = connectivity.view(np.dtype(f"u{connectivity.dtype.itemsize}"))
-        if unsigned.max() >= part.mesh.GetNumberOfPoints():
-            raise StoredAvatarError(f"{path.name}: a triangle names a point that is not there")
+        try:
+            check_faces(connectivity, part.mesh.GetNumberOfPoints())
+        except MeshError:
+            raise StoredAvatarError(
+                f"{path.name}: a triangle names a point that is not there"
+            ) from None
 
 
 def _mesh_arrays(mesh: Any) -> dict[str, Any]:
