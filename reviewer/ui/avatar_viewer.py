@@ -937,6 +937,10 @@ class AvatarViewer(QWidget):
             self._awaiting_full_frame = False
             self.full_frame_shown.emit()
 
+    def _tell_full_frame_shown(self, token: int) -> None:
+        if token == self._token and not self._closed:
+            self.full_frame_shown.emit()
+
     def _show_deferred_live(self) -> None:
         deferred, self._deferred_live = self._deferred_live, None
         if deferred is not None:
@@ -1106,7 +1110,10 @@ class AvatarViewer(QWidget):
                 and not self._closed
             ):
                 self._awaiting_full_frame = False
-                QTimer.singleShot(0, self.full_frame_shown.emit)
+                # Told from a timer, outside VTK's render; by then the camera may have moved
+                # again (a press, a resize), and this frame is no longer what shows.
+                token = self._token
+                QTimer.singleShot(0, self, lambda: self._tell_full_frame_shown(token))
 
         renderer.AddObserver("StartEvent", on_render_start)
         renderer.AddObserver("EndEvent", on_rendered)
@@ -1207,6 +1214,14 @@ class AvatarViewer(QWidget):
         )
         self._buttons["up_axis"].setMenu(self._up_menu)
         self._buttons["up_axis"].setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        # Each choice button is as wide as its widest label from the start, so the bar (and
+        # the window or splitter pane holding the viewer) does not change width when an avatar
+        # shows "Up Y" where there was "Up", or the mode changes from Solid to Textured.
+        _hold_widest(self._buttons["mode"], [_mode_text(mode) for mode in MODE_LABELS])
+        _hold_widest(
+            self._buttons["lighting"], [_lighting_text(preset) for preset in LIGHTING_LABELS]
+        )
+        _hold_widest(self._buttons["up_axis"], [_up_text(axis) for axis in (None, *UP_AXES)])
         row.addStretch(1)
         button("screenshot", "PNG…", "Save the 3D view as a PNG image", self.save_screenshot)
         return bar
@@ -1229,10 +1244,10 @@ class AvatarViewer(QWidget):
         for made in self._buttons.values():
             made.setEnabled(shown)
         self._buttons["turntable"].setChecked(self.turntable_running)
-        self._buttons["mode"].setText(f"{MODE_LABELS[self.mode]} ▾")
-        self._buttons["lighting"].setText(f"{LIGHTING_LABELS[self.lighting]} ▾")
+        self._buttons["mode"].setText(_mode_text(self.mode))
+        self._buttons["lighting"].setText(_lighting_text(self.lighting))
         axis = self.up_axis
-        self._buttons["up_axis"].setText(f"Up {axis.upper()} ▾" if axis else "Up ▾")
+        self._buttons["up_axis"].setText(_up_text(axis))
         for menu, current in (
             (self._mode_menu, self.mode),
             (self._lighting_menu, self.lighting),
@@ -1240,6 +1255,29 @@ class AvatarViewer(QWidget):
         ):
             for action in menu.actions():
                 action.setChecked(action.data() == current)
+
+
+def _mode_text(mode: RenderMode) -> str:
+    return f"{MODE_LABELS[mode]} ▾"
+
+
+def _lighting_text(preset: LightingPreset) -> str:
+    return f"{LIGHTING_LABELS[preset]} ▾"
+
+
+def _up_text(axis: UpAxis | None) -> str:
+    return f"Up {axis.upper()} ▾" if axis else "Up ▾"
+
+
+def _hold_widest(button: QToolButton, texts: list[str]) -> None:
+    """Give *button* the width its widest text needs, whichever it shows."""
+    current = button.text()
+    widest = 0
+    for text in texts:
+        button.setText(text)
+        widest = max(widest, button.sizeHint().width())
+    button.setText(current)
+    button.setMinimumWidth(widest)
 
 
 def _separator(parent: QWidget) -> QFrame:

@@ -369,6 +369,52 @@ def test_up_axis_is_remembered_per_asset(make_viewer, settings) -> None:  # type
     assert settings.value("avatar_viewer/up_axis/" + key) == "x"
 
 
+def test_the_bar_keeps_its_width_whatever_it_shows(make_viewer, avatar: Avatar, qtbot) -> None:  # type: ignore[no-untyped-def]
+    # "Up" becomes "Up Y" when an avatar shows, "Solid" replaces "Textured": a bar that grew
+    # with its labels would widen the window, or push a splitter, under the person's hand.
+    viewer = make_viewer()
+    widths = set()
+
+    def measure() -> None:
+        qtbot.wait(20)  # the layout takes in new labels when the event loop runs
+        widths.add((viewer.minimumSizeHint().width(), viewer.width()))
+
+    measure()
+    viewer.show_avatar(avatar)
+    measure()
+    for mode in ("solid", "wireframe", "textured"):
+        viewer.set_mode(mode)
+        measure()
+    for preset in ("soft", "rim"):
+        viewer.set_lighting(preset)
+        measure()
+    for axis in ("x", "z"):
+        viewer.set_up_axis(axis)
+        measure()
+    viewer.clear()
+    measure()
+    assert len(widths) == 1, widths
+
+
+def test_a_full_frame_is_not_announced_once_the_camera_moved(make_viewer, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QPoint
+    from PySide6.QtTest import QTest
+
+    viewer = make_viewer()
+    with qtbot.waitSignal(viewer.full_frame_shown, timeout=20_000):
+        viewer.show_avatar(_textured_ball())
+    # A new view at rest is drawn at once (a screenshot paints now); before the event loop
+    # runs again, a press starts moving the camera: that frame is no longer what shows.
+    viewer.set_view("left")
+    viewer.grab_image()
+    centre = QPoint(viewer.plotter.width() // 2, viewer.plotter.height() // 2)
+    QTest.mousePress(viewer.plotter, Qt.MouseButton.LeftButton, pos=centre)
+    with qtbot.assertNotEmitted(viewer.full_frame_shown, wait=400):
+        pass
+    with qtbot.waitSignal(viewer.full_frame_shown, timeout=20_000):
+        QTest.mouseRelease(viewer.plotter, Qt.MouseButton.LeftButton, pos=centre)
+
+
 # --------------------------------------------------------------------------------------------
 # Big avatars: the proxy in motion, the full mesh at rest
 
