@@ -57,6 +57,9 @@ small. Measured on llvmpipe (100 k triangles): the first frame with a new textur
 10 ms more than the next one for 1024², 40 ms more for 2048² and 170 ms more for 4096² (upload
 and mipmaps), on top of the 60-100 ms a 1280×800 frame takes at rest."""
 _SMALL_PART = 2_000  # parts this small are kept whole in a proxy
+_PROXY_VERSION = 2
+"""Part of a stored proxy's file name: raised when proxies are built differently, so that
+those stored before are not read back (2: triangles turned to their normals)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -173,7 +176,9 @@ def stored_proxy_path(avatar: Avatar, triangles: int, texture_size: int) -> Path
     if avatar.stored is None:
         return None
     stem = avatar.stored.name.removesuffix(SUFFIX)
-    return avatar.stored.with_name(f"{stem}.proxy-{triangles}-{texture_size}{SUFFIX}")
+    return avatar.stored.with_name(
+        f"{stem}.proxy{_PROXY_VERSION}-{triangles}-{texture_size}{SUFFIX}"
+    )
 
 
 def _stored_or_built_proxy(
@@ -257,6 +262,31 @@ def build_proxy(
     return tuple(parts)
 
 
+def _turn_to_their_normals(mesh: Any) -> None:
+    """Turn over the triangles of a binned *mesh* whose winding disagrees with their points'
+    normals.
+
+    Binning a figure whose layers lie closer than a bin (a garment over a body, in one mesh)
+    merges points of both layers into one, and some triangles come out facing inwards while
+    their points' normals face out. Drawn from both sides they were lit from behind (dark
+    specks in motion); drawn one-sided they were holes. In a consistent mesh none disagree, so
+    nothing changes.
+    """
+    if "Normals" not in mesh.point_data or mesh.n_cells == 0:
+        return
+    faces = np.asarray(mesh.regular_faces)
+    points = np.asarray(mesh.points, dtype=np.float64)
+    normals = np.asarray(mesh.point_data["Normals"], dtype=np.float64)
+    first, second, third = (points[faces[:, i]] for i in range(3))
+    facing = np.cross(second - first, third - first)
+    pointing = normals[faces].sum(axis=1)
+    against = np.einsum("ij,ij->i", facing, pointing) < 0
+    if against.any():
+        faces = faces.copy()
+        faces[against] = faces[against][:, [0, 2, 1]]
+        mesh.regular_faces = faces
+
+
 def halved_to(image: np.ndarray, size: int) -> np.ndarray:
     """*image* averaged down by 2×2 blocks until neither side is larger than *size*."""
     from PIL import Image
@@ -294,6 +324,7 @@ def _binned(mesh: object, spacing: float, bounds: tuple[float, ...]) -> object:
     binning.Update()
     output = pv.wrap(binning.GetOutput())
     output.point_data.active_normals_name = "Normals" if "Normals" in output.point_data else None
+    _turn_to_their_normals(output)
     if "TextureCoordinates" in output.point_data:
         output.point_data.active_texture_coordinates_name = "TextureCoordinates"
     output.GetPointData().SetActiveScalars(None)

@@ -90,6 +90,32 @@ def test_proxy_is_near_its_budget_and_keeps_the_look() -> None:
     assert display.proxy_seconds >= 0.0
 
 
+def _facing_against_their_normals(mesh) -> int:  # type: ignore[no-untyped-def]
+    faces = np.asarray(mesh.regular_faces)
+    points = np.asarray(mesh.points, dtype=np.float64)
+    normals = np.asarray(mesh.point_data["Normals"], dtype=np.float64)
+    a, b, c = (points[faces[:, i]] for i in range(3))
+    facing = np.cross(b - a, c - a)
+    pointing = normals[faces].sum(axis=1)
+    return int((np.einsum("ij,ij->i", facing, pointing) < 0).sum())
+
+
+def test_a_proxy_of_a_layered_figure_faces_where_its_normals_point() -> None:
+    # A garment a centimetre over a body, in one mesh (as a PLY holds a dressed scan): binning
+    # merges both layers into the same bins and leaves triangles whose winding disagrees with
+    # their own normals. Drawn two-sided, each was a dark speck in motion.
+    body = pv.Sphere(radius=0.30, center=(0, 0.9, 0), theta_resolution=160, phi_resolution=160)
+    garment = pv.Sphere(radius=0.31, center=(0, 0.9, 0), theta_resolution=160, phi_resolution=160)
+    layered = Avatar.from_polydata((body + garment).triangulate())
+    assert _facing_against_their_normals(layered.parts[0].mesh) == 0
+    (part,) = build_proxy(layered, triangles=3_000)
+    assert part.mesh.n_cells < layered.parts[0].mesh.n_cells // 10
+    assert _facing_against_their_normals(part.mesh) == 0
+    # Only triangles were turned: the same points, normals and number of triangles.
+    assert part.mesh.n_cells > 1_000
+    assert np.allclose(part.mesh.bounds, layered.parts[0].mesh.bounds, atol=0.05)
+
+
 def test_parts_share_one_proxy_texture_and_small_parts_are_kept() -> None:
     avatar = _textured(160)
     big, small = avatar.parts[0], pv.Sphere(radius=0.05, theta_resolution=8, phi_resolution=8)
