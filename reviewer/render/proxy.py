@@ -42,12 +42,12 @@ PROXY_ABOVE_TRIANGLES = 500_000
 turns at under 20 frames a second here."""
 PROXY_TRIANGLES = 16_000
 """About how many triangles a proxy has. The viewer draws a moving camera's frames at reduced
-resolution (about 640×400 for a 1280×800 view), where a standing figure is some 350 pixels
-tall: a 15 k proxy looks the same there as a 28 k one, and turns about 10 % faster (at
-1280×800 on llvmpipe, measured side by side on a 1 M-triangle figure drawn two-sided: 32 and
-29 frames a second; a 71 k proxy turned at about 20). Small triangles cost per triangle, not
-per pixel, so a proxy whose back faces are drawn (a format that says nothing about sides) pays
-for every one of them."""
+resolution (about 566×354 for a 1280×800 view), where a standing figure is some 310 pixels
+tall: a 15 k proxy looked the same as a 28 k one in motion frames of 640×400, and turned
+about 10 % faster (at 1280×800 on llvmpipe, side by side on a 1 M-triangle figure drawn
+two-sided: 32 and 29 frames a second; a 71 k proxy turned at about 20). Small triangles cost
+per triangle, not per pixel, so a proxy whose back faces are drawn (a format that says nothing
+about sides) pays for every one of them."""
 PROXY_TEXTURE_SIZE = 1024
 """A proxy's textures are halved until neither side is larger than this: in motion a figure
 a few hundred pixels tall shows no more, and the GUI thread uploads 3 MB instead of 48 MB.
