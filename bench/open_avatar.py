@@ -16,7 +16,7 @@ then measures, as medians over ``--repeats`` runs, in one run so the figures com
     twice: from the avatar's stored copy, as the app opens an imported avatar, and parsing the
     file itself, as f3d does;
 (c) frames per second while orbiting with the mouse at 1280×800, with the proxy (as the app
-    does) and with the full mesh drawn live;
+    does) and with the full mesh drawn live (each the median of 3 orbits from the front);
 (d) peak memory (resident set) of each;
 and, for scale, the orbit frames per second of a ball of a few thousand triangles in the same
 viewer: the most (c) can reach on this machine.
