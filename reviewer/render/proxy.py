@@ -27,6 +27,7 @@ import dataclasses
 import math
 import time
 from dataclasses import dataclass, field
+from glob import escape as glob_escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -204,6 +205,7 @@ def _stored_or_built_proxy(
     except (OSError, StoredAvatarError):
         pass  # none yet, or not usable: build it again
     proxy = build_proxy(avatar, triangles, decimate=decimate, texture_size=texture_size)
+    _remove_older_proxies(store)
     with contextlib.suppress(OSError):
         write_stored(
             Avatar(
@@ -217,6 +219,17 @@ def _stored_or_built_proxy(
             originals=[avatar.stored],
         )
     return proxy
+
+
+def _remove_older_proxies(store: Path) -> None:
+    """Remove the proxies stored beside *store* by an older way of building them (they are
+    never read again). Proxies of the current version with other sizes stay."""
+    stem = store.name.split(".proxy", 1)[0]
+    current = f"{stem}.proxy{_PROXY_VERSION}-"
+    for sibling in store.parent.glob(f"{glob_escape(stem)}.proxy*{SUFFIX}"):
+        if not sibling.name.startswith(current):
+            with contextlib.suppress(OSError):
+                sibling.unlink()
 
 
 def build_proxy(

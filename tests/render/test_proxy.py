@@ -172,6 +172,32 @@ def test_a_stored_avatars_proxy_is_stored_beside_it_and_read_back(tmp_path) -> N
     assert where.stat().st_mtime_ns != made_at
 
 
+def test_proxies_stored_by_an_older_version_are_removed(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from reviewer.assets.stored_avatar import read_stored, write_stored
+    from reviewer.render.proxy import stored_proxy_path
+
+    write_stored(_textured(120, texture_size=256), tmp_path / "ball.twinavatar")
+    other = tmp_path / "other.twinavatar"
+    write_stored(_textured(60), other)
+    avatar = read_stored(tmp_path / "ball.twinavatar")
+    where = stored_proxy_path(avatar, 1_500, 64)
+    assert where is not None
+    # Left by earlier versions: unversioned, and an older version; and one of this version
+    # with another budget (another viewer's), and another avatar's.
+    unversioned = tmp_path / "ball.proxy-30000-1024.twinavatar"
+    older = tmp_path / "ball.proxy1-1500-64.twinavatar"
+    other_size = stored_proxy_path(avatar, 900, 64)
+    other_avatars = tmp_path / "other.proxy-30000-1024.twinavatar"
+    for leftover in (unversioned, older, other_size, other_avatars):
+        assert leftover is not None
+        leftover.write_bytes(b"old proxy")
+    prepare_for_display(avatar, proxy_above=5_000, proxy_triangles=1_500, texture_size=64)
+    assert where.exists()
+    assert not unversioned.exists() and not older.exists()
+    assert other_size is not None and other_size.exists() and other_avatars.exists()
+    assert other.exists() and (tmp_path / "ball.twinavatar").exists()
+
+
 def test_an_avatar_not_read_from_a_stored_file_has_its_proxy_built(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from reviewer.render.proxy import stored_proxy_path
 
