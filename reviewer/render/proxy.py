@@ -176,10 +176,15 @@ def stored_proxy_path(avatar: Avatar, triangles: int, texture_size: int) -> Path
     beside the avatar's stored file; None for an avatar that was not read from one."""
     if avatar.stored is None:
         return None
-    stem = avatar.stored.name.removesuffix(SUFFIX)
     return avatar.stored.with_name(
-        f"{stem}.proxy{_PROXY_VERSION}-{triangles}-{texture_size}{SUFFIX}"
+        f"{_proxy_prefix(avatar.stored)}{_PROXY_VERSION}-{triangles}-{texture_size}{SUFFIX}"
     )
+
+
+def _proxy_prefix(stored: Path) -> str:
+    """How the names of the proxies kept beside the stored avatar *stored* begin, whatever
+    their version."""
+    return f"{stored.name.removesuffix(SUFFIX)}.proxy"
 
 
 def _stored_or_built_proxy(
@@ -205,7 +210,7 @@ def _stored_or_built_proxy(
     except (OSError, StoredAvatarError):
         pass  # none yet, or not usable: build it again
     proxy = build_proxy(avatar, triangles, decimate=decimate, texture_size=texture_size)
-    _remove_older_proxies(store)
+    _remove_older_proxies(avatar.stored)
     with contextlib.suppress(OSError):
         write_stored(
             Avatar(
@@ -221,12 +226,12 @@ def _stored_or_built_proxy(
     return proxy
 
 
-def _remove_older_proxies(store: Path) -> None:
-    """Remove the proxies stored beside *store* by an older way of building them (they are
-    never read again). Proxies of the current version with other sizes stay."""
-    stem = store.name.split(".proxy", 1)[0]
-    current = f"{stem}.proxy{_PROXY_VERSION}-"
-    for sibling in store.parent.glob(f"{glob_escape(stem)}.proxy*{SUFFIX}"):
+def _remove_older_proxies(stored: Path) -> None:
+    """Remove the proxies kept beside the stored avatar *stored* by an older way of building
+    them (they are never read again). Proxies of the current version with other sizes stay."""
+    prefix = _proxy_prefix(stored)
+    current = f"{prefix}{_PROXY_VERSION}-"
+    for sibling in stored.parent.glob(f"{glob_escape(prefix)}*{SUFFIX}"):
         if not sibling.name.startswith(current):
             with contextlib.suppress(OSError):
                 sibling.unlink()

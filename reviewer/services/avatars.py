@@ -93,7 +93,6 @@ def store_package_avatars(library: Library, package: CheckedPackage) -> None:
                     store=store,
                     originals=_objects(library, files),
                 )
-
         except (MeshError, OSError, MemoryError) as error:
             log.warning("could not store %s of %s: %s", asset.file.path, package.name, error)
 

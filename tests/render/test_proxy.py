@@ -111,7 +111,7 @@ def test_a_proxy_of_a_layered_figure_faces_where_its_normals_point() -> None:
     (part,) = build_proxy(layered, triangles=3_000)
     assert part.mesh.n_cells < layered.parts[0].mesh.n_cells // 10
     assert _facing_against_their_normals(part.mesh) == 0
-    # Only triangles were turned: the same points, normals and number of triangles.
+    # Still a proxy of the whole figure: triangles were turned over, not dropped.
     assert part.mesh.n_cells > 1_000
     assert np.allclose(part.mesh.bounds, layered.parts[0].mesh.bounds, atol=0.05)
 
