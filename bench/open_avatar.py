@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> None:
             print(f"{avatar.label} {fmt}: in the app …", flush=True)
             # Every format is orbited: the geometry is the same, but the GLB's material is
             # one-sided (glTF's default), so its back faces are culled, while a PLY says nothing
-            # about sides and has them drawn.
+            # about sides and has them drawn (its proxy only those that can be seen).
             orbit = ["--orbit-frames", "40", "--full-orbit-frames", "5"]
             _, app = _run(
                 [

@@ -8,7 +8,8 @@ mesh. While the camera moves the viewer shows a *proxy* instead:
 - an avatar of more than :data:`PROXY_ABOVE_TRIANGLES` triangles is binned down to
   :data:`PROXY_TRIANGLES` triangles (with its normals and texture coordinates, so it looks the
   same in motion), its textures halved until neither side is larger than
-  :data:`PROXY_TEXTURE_SIZE`;
+  :data:`PROXY_TEXTURE_SIZE`; a part drawn from both sides becomes one drawn one-sided plus
+  the back faces that can be seen from outside, which looks the same and turns faster;
 - a smaller avatar with a texture of more than :data:`PROXY_TEXTURE_SIZE`² pixels keeps its
   meshes (the very same objects) and gets only its textures halved that way.
 
@@ -47,8 +48,9 @@ resolution (about 566×354 for a 1280×800 view), where a standing figure is som
 tall: a 15 k proxy looked the same as a 28 k one in motion frames of 640×400, and turned
 about 10 % faster (at 1280×800 on llvmpipe, side by side on a 1 M-triangle figure drawn
 two-sided: 32 and 29 frames a second; a 71 k proxy turned at about 20). Small triangles cost
-per triangle, not per pixel, so a proxy whose back faces are drawn (a format that says nothing
-about sides) pays for every one of them."""
+per triangle, not per pixel, so a proxy drawn two-sided (a format that says nothing about
+sides) paid for every back face; a proxy is now drawn one-sided with only the back faces that
+can be seen from outside (:mod:`reviewer.render.back_faces`)."""
 PROXY_TEXTURE_SIZE = 1024
 """A proxy's textures are halved until neither side is larger than this: in motion a figure
 a few hundred pixels tall shows no more, and the GUI thread uploads 3 MB instead of 48 MB.
@@ -58,9 +60,10 @@ small. Measured on llvmpipe (100 k triangles): the first frame with a new textur
 10 ms more than the next one for 1024², 40 ms more for 2048² and 170 ms more for 4096² (upload
 and mipmaps), on top of the 60-100 ms a 1280×800 frame takes at rest."""
 _SMALL_PART = 2_000  # parts this small are kept whole in a proxy
-_PROXY_VERSION = 2
+_PROXY_VERSION = 3
 """Part of a stored proxy's file name: raised when proxies are built differently, so that
-those stored before are not read back (2: triangles turned to their normals)."""
+those stored before are not read back (2: triangles turned to their normals; 3: two-sided
+parts drawn one-sided with the back faces that can be seen)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -261,9 +264,11 @@ def build_proxy(
     divisions = max(8.0, math.sqrt(triangles / 10.0))
     images: dict[int, np.ndarray] = {}
     parts: list[AvatarPart] = []
+    binned: list[bool] = []
     for part in avatar.parts:
         share = triangles * part.mesh.n_cells / total
-        if not decimate or part.mesh.n_cells <= max(share * 1.5, _SMALL_PART):
+        binned.append(decimate and part.mesh.n_cells > max(share * 1.5, _SMALL_PART))
+        if not binned[-1]:
             mesh = part.mesh
         else:
             mesh = _binned(part.mesh, largest / divisions, avatar.bounds)
@@ -277,7 +282,28 @@ def build_proxy(
                 images[key] = halved_to(texture, texture_size)
             texture = images[key]
         parts.append(dataclasses.replace(part, mesh=mesh, texture=texture))
-    return tuple(parts)
+    return _culling_hidden_backs(parts, binned)
+
+
+def _culling_hidden_backs(parts: list[AvatarPart], binned: list[bool]) -> tuple[AvatarPart, ...]:
+    """*parts* with each binned part drawn two-sided turned into one drawn one-sided, plus
+    the back faces that can be seen from outside (:mod:`reviewer.render.back_faces`).
+
+    Drawing the back faces a body hides behind its own front cost a sixth of the frame rate
+    of a two-sided proxy; parts kept whole are small and stay as they are (they and every
+    other part still hide what is behind them).
+    """
+    from reviewer.render.back_faces import one_sided_with_backs, visible_backs
+
+    if not any(b and p.double_sided for p, b in zip(parts, binned, strict=True)):
+        return tuple(parts)
+    backs = visible_backs([part.mesh for part in parts])
+    return tuple(
+        dataclasses.replace(part, mesh=one_sided_with_backs(part.mesh, flags), double_sided=False)
+        if was_binned and part.double_sided
+        else part
+        for part, was_binned, flags in zip(parts, binned, backs, strict=True)
+    )
 
 
 def _turn_to_their_normals(mesh: Any) -> None:
