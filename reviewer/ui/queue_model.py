@@ -15,6 +15,7 @@ import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSize, Qt
 from PySide6.QtGui import QBrush, QColor
 
+from reviewer.domain.status import RequestStatus
 from reviewer.services.queries import RequestSummary
 from reviewer.ui.theme import EXPIRING, OVERDUE, STATUS_COLOURS
 from reviewer.ui.thumbnails import ThumbnailProvider
@@ -180,10 +181,15 @@ class QueueModel(QAbstractTableModel):
         if column == THUMB_COLUMN:
             return None
         if column == STATUS_COLUMN:
-            return "●  " + s.status.label
+            return self.status_text(s.status)
         if column == DUE_COLUMN:
             return s.due.strftime("%d %b %Y")
         return (s.talent_name, s.campaign, s.id, s.organisation)[column - TALENT_COLUMN]
+
+    @staticmethod
+    def status_text(status: RequestStatus) -> str:
+        """What the status column shows for *status*: a dot in its colour and its label."""
+        return "●  " + status.label
 
     def _overdue(self, s: RequestSummary) -> bool:
         return s.status.value in ("pending", "changes_requested") and s.due < self.today

@@ -18,8 +18,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from reviewer.domain.status import RequestStatus
 from reviewer.services.queries import RequestSummary
-from reviewer.ui.queue_model import DUE_COLUMN, SUMMARY_ROLE, TALENT_COLUMN, QueueModel
+from reviewer.ui.queue_model import (
+    DUE_COLUMN,
+    STATUS_COLUMN,
+    SUMMARY_ROLE,
+    TALENT_COLUMN,
+    QueueModel,
+)
 from reviewer.ui.theme import STATUS_COLOURS
 from reviewer.ui.thumbnails import ThumbnailProvider
 
@@ -82,6 +89,7 @@ class QueuePanel(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         for column, width in enumerate((48, 140, 104, 120, 200, 170)):
             self.table.setColumnWidth(column, width)
+        self.table.setColumnWidth(STATUS_COLUMN, max(140, self._status_width()))
         self.table.selectionModel().currentRowChanged.connect(self._on_current_row_changed)
         # Enter or Escape hands the keyboard back to the queue for the review keys.
         self.filter_edit.returnPressed.connect(self.table.setFocus)
@@ -94,6 +102,17 @@ class QueuePanel(QWidget):
         layout.addWidget(self.status_bar)
         layout.addWidget(self.table)
         self._update_counts()
+
+    def _status_width(self) -> int:
+        """Width of the status column that shows its longest label whole ("Changes
+        requested"), in the table's font once the style sheet has set it."""
+        self.table.ensurePolished()
+        metrics = self.table.fontMetrics()
+        longest = max(
+            metrics.horizontalAdvance(self.model.status_text(status)) for status in RequestStatus
+        )
+        # The item's padding (6 px a side in the style sheet) and the style's text margins.
+        return longest + 2 * 6 + 2 * 4 + 4
 
     # -- content ---------------------------------------------------------------------------
     def set_requests(self, rows: list[RequestSummary]) -> None:

@@ -9,7 +9,13 @@ from PySide6.QtCore import Qt
 
 from reviewer.domain.status import RequestStatus
 from reviewer.services.queries import RequestSummary
-from reviewer.ui.queue_model import CAMPAIGN_COLUMN, DUE_COLUMN, THUMB_COLUMN, QueueModel
+from reviewer.ui.queue_model import (
+    CAMPAIGN_COLUMN,
+    DUE_COLUMN,
+    STATUS_COLUMN,
+    THUMB_COLUMN,
+    QueueModel,
+)
 from reviewer.ui.queue_panel import QueuePanel
 
 CAMPAIGNS = ["SS27 Denim", "Aure Nuit", "Northline Run", "Vista Sun", "Fjord Knits"]
@@ -83,6 +89,21 @@ def test_status_chips_filter_and_keep_the_selection(qtbot):
     assert panel.status_buttons["pending"].text().endswith(str(len(pending)))
     qtbot.mouseClick(panel.status_buttons[None], Qt.MouseButton.LeftButton)
     assert panel.model.rowCount() == len(rows)
+
+
+def test_the_status_column_shows_every_status_whole(qtbot):
+    panel = QueuePanel()
+    qtbot.addWidget(panel)
+    rows = _summaries(60)
+    assert {s.status for s in rows} == set(RequestStatus)
+    panel.set_requests(rows)
+    panel.resize(900, 500)
+    panel.show()
+    qtbot.waitExposed(panel)
+    # What the delegate needs to draw the longest label ("Changes requested") unelided.
+    needed = panel.table.sizeHintForColumn(STATUS_COLUMN)
+    assert needed > 0
+    assert panel.table.columnWidth(STATUS_COLUMN) >= needed
 
 
 def test_next_pending_follows_the_queue_order(qtbot):
