@@ -37,6 +37,7 @@ is behind it, the inside shows only within a narrow cone: 64 directions missed a
 such a ring, 96 three triangles, 128 none. 128 take about 0.35 s for a 14 k-triangle proxy."""
 _MAX_SAMPLES = 600_000  # samples of all triangles; pixels grow to stay within it
 _MAX_SUBDIVISIONS = 24  # a long sliver is sampled along its longest edge at most this finely
+_MAX_SIDE = 1536  # pixels across a view: a proxy's figure needs about 100-200
 
 
 def directions(count: int) -> np.ndarray:
@@ -54,7 +55,7 @@ def visible_backs(meshes: list[Any], count: int = DIRECTIONS) -> list[np.ndarray
     triangle: True when its back (the side its winding turns away from) can be seen from
     outside the figure, or by a camera beside such a view (the triangles sharing a point
     with one)."""
-    faces = [np.asarray(mesh.regular_faces, dtype=np.int64) for mesh in meshes]
+    faces = [np.asarray(mesh.regular_faces, dtype=np.int64).reshape(-1, 3) for mesh in meshes]
     counts = [len(f) for f in faces]
     total = sum(counts)
     if total == 0:
@@ -82,7 +83,7 @@ def visible_backs(meshes: list[Any], count: int = DIRECTIONS) -> list[np.ndarray
     radius = float(np.linalg.norm(corners.reshape(-1, 3) - centre, axis=1).max())
     # A pixel half the typical triangle, and as many samples along each triangle's longest
     # edge as it spans pixels; pixels grow if that would take too many samples.
-    pixel = max(float(np.median(edges)) / 2.0, radius * 1e-4, 1e-12)
+    pixel = max(float(np.median(edges)) / 2.0, 1e-12)
     while True:
         steps = np.clip(np.ceil(edges / pixel), 1, _MAX_SUBDIVISIONS).astype(np.int64)
         if int(((steps + 1) * (steps + 2) // 2).sum()) <= _MAX_SAMPLES:
@@ -90,6 +91,10 @@ def visible_backs(meshes: list[Any], count: int = DIRECTIONS) -> list[np.ndarray
         pixel *= 1.25
     samples, owner = _samples(corners - centre, steps)
     side = math.ceil(2.0 * radius / pixel) + 3
+    if side > _MAX_SIDE:
+        # Triangles tiny beside the whole (a stray point far off): a buffer fine enough would
+        # not fit, and a coarse one would hide backs that show. Every back counts as seen.
+        return [np.ones(n, dtype=bool) for n in counts]
     seen = np.zeros(total, dtype=bool)
     for view in directions(count):
         facing = normal @ view

@@ -300,7 +300,9 @@ def _culling_hidden_backs(parts: list[AvatarPart], binned: list[bool]) -> tuple[
     backs = visible_backs([part.mesh for part in parts])
     return tuple(
         dataclasses.replace(part, mesh=one_sided_with_backs(part.mesh, flags), double_sided=False)
-        if was_binned and part.double_sided
+        # A part whose every back shows (a single sheet) stays two-sided: the same picture
+        # without copies of all its points.
+        if was_binned and part.double_sided and not flags.all()
         else part
         for part, was_binned, flags in zip(parts, binned, backs, strict=True)
     )

@@ -227,3 +227,33 @@ def test_a_two_sided_proxy_is_drawn_one_sided_with_the_backs_that_show() -> None
     (kept_backs,) = visible_backs([kept.mesh])
     assert kept_backs.mean() > 0.05  # the sheets' backs, not added
     assert part.mesh.n_cells == kept.mesh.n_cells + int(kept_backs.sum())
+
+
+def test_an_empty_mesh_has_no_flags_and_hides_nothing() -> None:
+    empty = pv.PolyData()
+    inside_out = _ball()
+    inside_out = pv.PolyData.from_regular_faces(
+        inside_out.points, inside_out.regular_faces[:, [0, 2, 1]]
+    )
+    flags_empty, flags_ball = visible_backs([empty, inside_out])
+    assert flags_empty.shape == (0,)
+    (alone,) = visible_backs([inside_out])
+    assert np.array_equal(flags_ball, alone)
+
+
+def test_a_figure_too_spread_out_to_judge_counts_every_back_as_seen() -> None:
+    # A stray triangle a kilometre away: a buffer fine enough for the ball would not fit.
+    ball = _ball()
+    stray = pv.PolyData.from_regular_faces(
+        np.array([[1000.0, 0, 0], [1000.01, 0, 0], [1000.0, 0.01, 0]]), np.array([[0, 1, 2]])
+    )
+    flags_ball, flags_stray = visible_backs([ball, stray])
+    assert flags_ball.all() and flags_stray.all()
+
+
+def test_a_proxy_of_a_single_sheet_stays_two_sided() -> None:
+    sheet = pv.Plane(center=(0, 0.9, 0), i_resolution=150, j_resolution=150).triangulate()
+    avatar = Avatar.from_polydata(sheet)
+    (part,) = build_proxy(avatar, triangles=3_000)
+    assert part.mesh.n_cells < sheet.n_cells // 4
+    assert part.double_sided  # every back shows: the same picture without copied points
