@@ -8,8 +8,10 @@ mesh. While the camera moves the viewer shows a *proxy* instead:
 - an avatar of more than :data:`PROXY_ABOVE_TRIANGLES` triangles is binned down to
   :data:`PROXY_TRIANGLES` triangles (with its normals and texture coordinates, so it looks the
   same in motion), its textures halved until neither side is larger than
-  :data:`PROXY_TEXTURE_SIZE`; a part drawn from both sides becomes one drawn one-sided plus
-  the back faces that can be seen from outside, which looks the same and turns faster;
+  :data:`PROXY_TEXTURE_SIZE`; a triangle binning made across a seam of the texture atlas
+  takes the figure's colour there instead of a smear of the atlas; a part drawn from both
+  sides becomes one drawn one-sided plus the back faces that can be seen from outside, which
+  looks the same and turns faster;
 - a smaller avatar with a texture of more than :data:`PROXY_TEXTURE_SIZE`² pixels keeps its
   meshes (the very same objects) and gets only its textures halved that way.
 
@@ -60,10 +62,11 @@ small. Measured on llvmpipe (100 k triangles): the first frame with a new textur
 10 ms more than the next one for 1024², 40 ms more for 2048² and 170 ms more for 4096² (upload
 and mipmaps), on top of the 60-100 ms a 1280×800 frame takes at rest."""
 _SMALL_PART = 2_000  # parts this small are kept whole in a proxy
-_PROXY_VERSION = 3
+_PROXY_VERSION = 4
 """Part of a stored proxy's file name: raised when proxies are built differently, so that
 those stored before are not read back (2: triangles turned to their normals; 3: two-sided
-parts drawn one-sided with the back faces that can be seen)."""
+parts drawn one-sided with the back faces that can be seen; 4: triangles across a texture
+seam given one colour)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -275,6 +278,7 @@ def build_proxy(
             if not 0.5 * share <= mesh.n_cells <= 1.6 * share and mesh.n_cells:
                 corrected = divisions * math.sqrt(share / mesh.n_cells)
                 mesh = _binned(part.mesh, largest / corrected, avatar.bounds)
+            mesh = _mended_at_seams(mesh, part.mesh)
         texture = part.texture
         if texture is not None:
             key = id(texture)
@@ -331,6 +335,76 @@ def _turn_to_their_normals(mesh: Any) -> None:
         faces = faces.copy()
         faces[against] = faces[against][:, [0, 2, 1]]
         mesh.regular_faces = faces
+
+
+_TORN = 6.0
+"""A proxy triangle whose texture coordinates spread this many times more per metre than
+those of its neighbours straddles a seam of the texture atlas."""
+
+
+def _mended_at_seams(binned: Any, original: Any) -> Any:
+    """*binned* with each triangle that straddles a texture seam given one colour instead of
+    a smear across the atlas.
+
+    Where a texture atlas has a seam, the two sides of the surface take coordinates far apart
+    in the image. Binning merges the points of both sides into one per bin, so a proxy
+    triangle across a seam gets corners from both and its texture is drawn from everything in
+    between: specks and streaks along every seam while the camera moves, which the full
+    figure at rest does not have. Such a triangle is found by its coordinates spreading far
+    more per metre than at each of its corners' other triangles (so a region the atlas gives
+    more pixels, such as a face, is not mistaken for one); it gets corners of its own, all
+    with the coordinates of the *original* point nearest its centre: the colour the figure
+    has there.
+    """
+    name = binned.point_data.active_texture_coordinates_name
+    source = original.point_data.active_texture_coordinates_name
+    if name is None or source is None or binned.n_cells == 0:
+        return binned
+    faces = np.asarray(binned.regular_faces, dtype=np.int64)
+    points = np.asarray(binned.points, dtype=np.float64)
+    coordinates = np.asarray(binned.point_data[name], dtype=np.float64)
+    across = np.linalg.norm(points[faces[:, [1, 2, 0]]] - points[faces], axis=2).max(axis=1)
+    spread = np.linalg.norm(coordinates[faces[:, [1, 2, 0]]] - coordinates[faces], axis=2).max(
+        axis=1
+    )
+    stretch = spread / np.maximum(across, 1e-12)
+    # Per point, the least stretch of the triangles around it; per triangle, the most of
+    # those at its corners: what the surface around it has.
+    least = np.full(len(points), np.inf)
+    np.minimum.at(least, faces.ravel(), np.repeat(stretch, 3))
+    usual = least[faces].max(axis=1)
+    torn = stretch > _TORN * np.maximum(usual, 1e-12)
+    if not torn.any():
+        return binned
+    import pyvista as pv
+    from vtkmodules.vtkCommonDataModel import vtkStaticPointLocator
+
+    locator = vtkStaticPointLocator()
+    locator.SetDataSet(original)
+    locator.BuildLocator()
+    source_coordinates = np.asarray(original.point_data[source])
+    centres = points[faces[torn]].mean(axis=1)
+    nearest = np.array([locator.FindClosestPoint(centre) for centre in centres], dtype=np.int64)
+    corners = faces[torn].ravel()
+    added = np.arange(len(points), len(points) + len(corners)).reshape(-1, 3)
+    mended_faces = faces.copy()
+    mended_faces[torn] = added
+    mended = pv.PolyData.from_regular_faces(
+        np.concatenate([np.asarray(binned.points), np.asarray(binned.points)[corners]]),
+        mended_faces,
+    )
+    for array in binned.point_data:
+        values = np.asarray(binned.point_data[array])
+        mended.point_data[array] = np.concatenate([values, values[corners]])
+    mended.point_data[name][len(points) :] = np.repeat(
+        source_coordinates[nearest], 3, axis=0
+    ).astype(mended.point_data[name].dtype)
+    for array in binned.cell_data:
+        mended.cell_data[array] = np.asarray(binned.cell_data[array])
+    mended.point_data.active_normals_name = binned.point_data.active_normals_name
+    mended.point_data.active_texture_coordinates_name = name
+    mended.GetPointData().SetActiveScalars(None)
+    return mended
 
 
 def halved_to(image: np.ndarray, size: int) -> np.ndarray:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -205,3 +207,73 @@ def test_an_avatar_not_read_from_a_stored_file_has_its_proxy_built(tmp_path) -> 
     assert stored_proxy_path(avatar, 1_500, 64) is None
     display = prepare_for_display(avatar, proxy_above=5_000, proxy_triangles=1_500, texture_size=64)
     assert display.proxy is not None and display.proxy_triangles < avatar.triangles
+
+
+def _seamed_tube(scale: float = 1.0, offset: float = 0.0) -> pv.PolyData:
+    """An open tube textured once round (u from 0 to *scale*), with the points of its seam
+    doubled as an atlas has them: the same places, u at 0 on one side and *scale* on the
+    other."""
+    around, up = 240, 160
+    angle = np.linspace(0.0, 2 * np.pi, around + 1) + 0.3  # off the bins' edges
+    height = np.linspace(0.5, 1.5, up)
+    a, h = np.meshgrid(angle, height)
+    points = np.stack([0.15 * np.cos(a) + offset, h, 0.15 * np.sin(a)], axis=-1).reshape(-1, 3)
+    u, v = np.meshgrid(np.linspace(0.0, 1.0, around + 1), np.linspace(0.0, 1.0, up))
+    index = np.arange(points.shape[0]).reshape(up, around + 1)
+    quads = np.stack(
+        [index[:-1, :-1], index[:-1, 1:], index[1:, 1:], index[1:, :-1]], axis=-1
+    ).reshape(-1, 4)
+    faces = np.concatenate([quads[:, [0, 2, 1]], quads[:, [0, 3, 2]]])
+    tube = pv.PolyData.from_regular_faces(points, faces)
+    tube.point_data["TextureCoordinates"] = np.stack(
+        [u.ravel() * scale, v.ravel() * scale], axis=1
+    ).astype(np.float32)
+    tube.point_data.active_texture_coordinates_name = "TextureCoordinates"
+    return tube
+
+
+def _coordinate_spread(mesh) -> np.ndarray:  # type: ignore[no-untyped-def]
+    faces = np.asarray(mesh.regular_faces)
+    uv = np.asarray(mesh.active_texture_coordinates, dtype=np.float64)
+    return np.linalg.norm(uv[faces[:, [1, 2, 0]]] - uv[faces], axis=2).max(axis=1)
+
+
+def test_a_proxy_triangle_across_a_texture_seam_takes_one_colour_not_the_whole_atlas() -> None:
+    from reviewer.render.proxy import _binned
+
+    tube = _seamed_tube()
+    avatar = Avatar.from_polydata(tube, texture=np.zeros((8, 8, 3), dtype=np.uint8))
+    mesh = avatar.parts[0].mesh
+    # Binned as it is, the triangles across the seam span most of the atlas.
+    spacing = 1.0 / math.sqrt(2_000 / 10.0)
+    assert (_coordinate_spread(_binned(mesh, spacing, avatar.bounds)) > 0.5).sum() >= 5
+    (part,) = build_proxy(avatar, triangles=2_000)
+    spread = _coordinate_spread(part.mesh)
+    assert spread.max() < 0.1
+    # Those triangles show the colour of the figure where they are: the seam's (u near 0 or
+    # 1), not the middle of the atlas.
+    faces = np.asarray(part.mesh.regular_faces)
+    uv = np.asarray(part.mesh.active_texture_coordinates)
+    flat = spread == 0
+    assert 5 <= flat.sum() < 0.05 * len(faces)
+    u = uv[faces[flat]][:, 0, 0]
+    assert np.all((u < 0.1) | (u > 0.9))
+
+
+def test_a_region_the_atlas_gives_more_pixels_is_not_taken_for_a_seam() -> None:
+    # Two tubes side by side, one with eight times the texture coordinates per metre (as an
+    # atlas gives a face more pixels), each with its seam.
+    sparse, dense = _seamed_tube(0.1), _seamed_tube(0.8, offset=0.5)
+    both = pv.merge([sparse, dense])
+    both.point_data.active_texture_coordinates_name = "TextureCoordinates"
+    avatar = Avatar.from_polydata(both, texture=np.zeros((8, 8, 3), dtype=np.uint8))
+    (part,) = build_proxy(avatar, triangles=4_000)
+    faces = np.asarray(part.mesh.regular_faces)
+    centres = np.asarray(part.mesh.points)[faces].mean(axis=1)
+    flat = _coordinate_spread(part.mesh) == 0
+    # Only triangles along the two seams (at 0.3 radians round each tube) take one colour.
+    assert flat.sum() >= 10
+    angle = np.arctan2(centres[:, 2], centres[:, 0] - np.where(centres[:, 0] > 0.25, 0.5, 0.0))
+    near_seam = np.abs(angle - 0.3) < 0.35
+    assert near_seam[flat].all()
+    assert (flat & (centres[:, 0] > 0.25)).any() and (flat & (centres[:, 0] < 0.25)).any()
