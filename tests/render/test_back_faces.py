@@ -35,8 +35,8 @@ def _outward(mesh: pv.PolyData) -> np.ndarray:
 
 
 def _dressed() -> pv.PolyData:
-    """A closed body in a closed shell, an open skirt, a sleeve open at both ends round an
-    arm, and a cape: one mesh, as a PLY holds a dressed scan, with its normals."""
+    """A closed body with an open skirt round it, a sleeve open at both ends round a closed
+    arm, and a cape behind: one mesh, as a PLY holds a dressed scan, with its normals."""
     body = pv.Cylinder(
         center=(0, 0.9, 0), direction=(0, 1, 0), radius=0.15, height=1.6, resolution=40
     ).triangulate()
