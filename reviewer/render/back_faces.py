@@ -17,9 +17,14 @@ that every pixel they cover gets a sample, only front faces are drawn into the b
 culled back face hides nothing), the buffer is widened by a pixel against gaps between
 samples, and a back-facing sample in front of it is visible. Views come from
 :data:`DIRECTIONS` directions spread evenly over the sphere, looking from afar; the triangles
-next to a visible one count as visible too, for the camera between two directions. Errors
-only go one way where it matters: a gap in the buffer makes a hidden back count as visible
-(a few more triangles drawn), never the reverse.
+next to a visible one count as visible too, for the camera between two directions.
+
+How it can be wrong: a gap in the buffer makes a hidden back count as visible (a few more
+triangles drawn, the safe way). The other way, a back seen only through an opening narrower
+than a couple of pixels of the buffer (about a triangle of the proxy) or only within a cone
+narrower than the spacing of the directions is missed; in a motion frame drawn at reduced
+resolution that is a speck where a garment's inside shows. The full figure at rest is always
+drawn two-sided.
 
 Qt-free and without renderer state: it runs on worker threads, with the proxy it serves.
 """
