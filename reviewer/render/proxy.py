@@ -62,11 +62,11 @@ small. Measured on llvmpipe (100 k triangles): the first frame with a new textur
 10 ms more than the next one for 1024², 40 ms more for 2048² and 170 ms more for 4096² (upload
 and mipmaps), on top of the 60-100 ms a 1280×800 frame takes at rest."""
 _SMALL_PART = 2_000  # parts this small are kept whole in a proxy
-_PROXY_VERSION = 4
+_PROXY_VERSION = 5
 """Part of a stored proxy's file name: raised when proxies are built differently, so that
 those stored before are not read back (2: triangles turned to their normals; 3: two-sided
 parts drawn one-sided with the back faces that can be seen; 4: triangles across a texture
-seam given one colour)."""
+seam given one colour; 5: the back faces that can be seen found by rasterising)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -293,7 +293,7 @@ def _culling_hidden_backs(parts: list[AvatarPart], binned: list[bool]) -> tuple[
     """*parts* with each binned part drawn two-sided turned into one drawn one-sided, plus
     the back faces that can be seen from outside (:mod:`reviewer.render.back_faces`).
 
-    Drawing the back faces a body hides behind its own front cost a sixth of the frame rate
+    Drawing the back faces a body hides behind its own front cost a tenth of the frame rate
     of a two-sided proxy; parts kept whole are small and stay as they are (they and every
     other part still hide what is behind them).
     """
