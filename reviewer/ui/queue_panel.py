@@ -12,6 +12,8 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLineEdit,
+    QStyle,
+    QStyleOptionViewItem,
     QTableView,
     QToolButton,
     QVBoxLayout,
@@ -105,14 +107,21 @@ class QueuePanel(QWidget):
 
     def _status_width(self) -> int:
         """Width of the status column that shows its longest label whole ("Changes
-        requested"), in the table's font once the style sheet has set it."""
+        requested"): what the table's style makes of a cell with each label, as its
+        delegate asks it (font, style sheet padding and text margins), before any row exists."""
         self.table.ensurePolished()
-        metrics = self.table.fontMetrics()
-        longest = max(
-            metrics.horizontalAdvance(self.model.status_text(status)) for status in RequestStatus
-        )
-        # The item's padding (6 px a side in the style sheet) and the style's text margins.
-        return longest + 2 * 6 + 2 * 4 + 4
+        option = QStyleOptionViewItem()
+        option.initFrom(self.table)
+        option.features |= QStyleOptionViewItem.ViewItemFeature.HasDisplay
+        option.font = self.table.font()
+        widths = []
+        for status in RequestStatus:
+            option.text = self.model.status_text(status)
+            size = self.table.style().sizeFromContents(
+                QStyle.ContentsType.CT_ItemViewItem, option, QSize(), self.table
+            )
+            widths.append(size.width())
+        return max(widths)
 
     # -- content ---------------------------------------------------------------------------
     def set_requests(self, rows: list[RequestSummary]) -> None:
