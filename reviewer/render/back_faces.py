@@ -94,14 +94,7 @@ def visible_backs(meshes: list[Any], count: int = DIRECTIONS) -> list[np.ndarray
     length = np.linalg.norm(normal, axis=1)
     normal /= np.maximum(length, 1e-300)[:, None]
     degenerate = length == 0.0  # faces no way: neither drawn into the buffer nor visible
-    edges = np.stack(
-        [
-            np.linalg.norm(second - first, axis=1),
-            np.linalg.norm(third - second, axis=1),
-            np.linalg.norm(first - third, axis=1),
-        ],
-        axis=1,
-    ).max(axis=1)
+    edges = longest_edges(corners)
     centred = corners - corners.reshape(-1, 3).mean(axis=0)
     radius = float(np.linalg.norm(centred.reshape(-1, 3), axis=1).max())
     # A pixel a third of the typical triangle; larger if the triangles would cover too many.
@@ -153,30 +146,50 @@ def one_sided_with_backs(mesh: Any, backs: np.ndarray) -> Any:
     *backs*, on copies of its points with every point array copied and the normals negated:
     drawn one-sided it shows what *mesh* drawn two-sided shows wherever the flags are right.
     """
-    import pyvista as pv
-
     faces = np.asarray(mesh.regular_faces, dtype=np.int64)
-    points = np.asarray(mesh.points)
-    turned = faces[np.asarray(backs, dtype=bool)][:, [0, 2, 1]]
-    used, renumbered = np.unique(turned, return_inverse=True)
-    result = pv.PolyData.from_regular_faces(
-        np.concatenate([points, points[used]]),
-        np.concatenate([faces, renumbered.reshape(-1, 3) + len(points)]),
+    flagged = np.flatnonzero(np.asarray(backs, dtype=bool))
+    used, renumbered = np.unique(faces[flagged][:, [0, 2, 1]], return_inverse=True)
+    result = with_point_copies(
+        mesh,
+        used,
+        np.concatenate([faces, renumbered.reshape(-1, 3) + mesh.n_points]),
+        cell_rows=np.concatenate([np.arange(len(faces)), flagged]),
     )
     normals = mesh.point_data.active_normals_name
+    if normals is not None:
+        result.point_data[normals][mesh.n_points :] *= -1
+    return result
+
+
+def with_point_copies(
+    mesh: Any, copies: np.ndarray, faces: np.ndarray, *, cell_rows: np.ndarray | None = None
+) -> Any:
+    """A new pyvista mesh of triangles *faces* on *mesh*'s points followed by copies of its
+    points *copies* (indices, in that order), every point array copied along; its cell arrays
+    are *mesh*'s rows *cell_rows* (all of them, in order, by default). The active normals and
+    texture coordinates stay active; no array is active as colours."""
+    import pyvista as pv
+
+    points = np.asarray(mesh.points)
+    result = pv.PolyData.from_regular_faces(np.concatenate([points, points[copies]]), faces)
     for name in mesh.point_data:
         values = np.asarray(mesh.point_data[name])
-        copied = -values[used] if name == normals else values[used]
-        result.point_data[name] = np.concatenate([values, copied])
+        result.point_data[name] = np.concatenate([values, values[copies]])
     for name in mesh.cell_data:
         values = np.asarray(mesh.cell_data[name])
-        result.cell_data[name] = np.concatenate([values, values[np.asarray(backs, dtype=bool)]])
-    result.point_data.active_normals_name = normals
+        result.cell_data[name] = values if cell_rows is None else values[cell_rows]
+    result.point_data.active_normals_name = mesh.point_data.active_normals_name
     coordinates = mesh.point_data.active_texture_coordinates_name
     if coordinates is not None:
         result.point_data.active_texture_coordinates_name = coordinates
     result.GetPointData().SetActiveScalars(None)
     return result
+
+
+def longest_edges(corners: np.ndarray) -> np.ndarray:
+    """The length of each triangle's longest edge, its corners given as rows of three
+    (of points, or of texture coordinates)."""
+    return np.linalg.norm(corners[:, [1, 2, 0]] - corners, axis=2).max(axis=1)
 
 
 def _rasterised(
@@ -231,4 +244,11 @@ def _perpendicular(view: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return across, np.cross(view, across)
 
 
-__all__ = ["DIRECTIONS", "directions", "one_sided_with_backs", "visible_backs"]
+__all__ = [
+    "DIRECTIONS",
+    "directions",
+    "longest_edges",
+    "one_sided_with_backs",
+    "visible_backs",
+    "with_point_copies",
+]

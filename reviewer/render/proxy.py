@@ -360,14 +360,13 @@ def _mended_at_seams(binned: Any, original: Any) -> Any:
     source = original.point_data.active_texture_coordinates_name
     if name is None or source is None or binned.n_cells == 0:
         return binned
+    from reviewer.render.back_faces import longest_edges, with_point_copies
+
     faces = np.asarray(binned.regular_faces, dtype=np.int64)
     points = np.asarray(binned.points, dtype=np.float64)
     coordinates = np.asarray(binned.point_data[name], dtype=np.float64)
-    across = np.linalg.norm(points[faces[:, [1, 2, 0]]] - points[faces], axis=2).max(axis=1)
-    spread = np.linalg.norm(coordinates[faces[:, [1, 2, 0]]] - coordinates[faces], axis=2).max(
-        axis=1
-    )
-    stretch = spread / np.maximum(across, 1e-12)
+    across = longest_edges(points[faces])
+    stretch = longest_edges(coordinates[faces]) / np.maximum(across, 1e-12)
     # Per point, the least stretch of the triangles around it; per triangle, the most of
     # those at its corners: what the surface around it has.
     least = np.full(len(points), np.inf)
@@ -376,7 +375,6 @@ def _mended_at_seams(binned: Any, original: Any) -> Any:
     torn = stretch > _TORN * np.maximum(usual, 1e-12)
     if not torn.any():
         return binned
-    import pyvista as pv
     from vtkmodules.vtkCommonDataModel import vtkStaticPointLocator
 
     locator = vtkStaticPointLocator()
@@ -386,24 +384,12 @@ def _mended_at_seams(binned: Any, original: Any) -> Any:
     centres = points[faces[torn]].mean(axis=1)
     nearest = np.array([locator.FindClosestPoint(centre) for centre in centres], dtype=np.int64)
     corners = faces[torn].ravel()
-    added = np.arange(len(points), len(points) + len(corners)).reshape(-1, 3)
     mended_faces = faces.copy()
-    mended_faces[torn] = added
-    mended = pv.PolyData.from_regular_faces(
-        np.concatenate([np.asarray(binned.points), np.asarray(binned.points)[corners]]),
-        mended_faces,
-    )
-    for array in binned.point_data:
-        values = np.asarray(binned.point_data[array])
-        mended.point_data[array] = np.concatenate([values, values[corners]])
+    mended_faces[torn] = np.arange(len(points), len(points) + len(corners)).reshape(-1, 3)
+    mended = with_point_copies(binned, corners, mended_faces)
     mended.point_data[name][len(points) :] = np.repeat(
         source_coordinates[nearest], 3, axis=0
     ).astype(mended.point_data[name].dtype)
-    for array in binned.cell_data:
-        mended.cell_data[array] = np.asarray(binned.cell_data[array])
-    mended.point_data.active_normals_name = binned.point_data.active_normals_name
-    mended.point_data.active_texture_coordinates_name = name
-    mended.GetPointData().SetActiveScalars(None)
     return mended
 
 
